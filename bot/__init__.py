@@ -1,0 +1,1 @@
+"""The assistant: answering chain, answer modes, and the surfaces (API, Telegram, CLI)."""

@@ -1,0 +1,71 @@
+"""All configuration in one place: environment variables (prefix POLICYBOT_, a few well-known names
+without it) and an optional `.env` file. See the README's configuration table."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+AnswerMode = Literal["extractive", "openai", "local"]
+
+
+def _alias(name: str, *plain: str) -> AliasChoices:
+    return AliasChoices(f"POLICYBOT_{name}", *plain)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POLICYBOT_", env_file=".env", extra="ignore")
+
+    # documents and index
+    data_dir: Path = Field(Path("data"), description="index, sessions, feedback and uploads")
+    corpus_dir: Path = Field(Path("corpus"), description="policy documents shipped with the project")
+    chunk_max_tokens: int = Field(480, ge=32, le=2000, description="chunk budget, cl100k_base tokens")
+    chroma_host: str | None = Field(None, validation_alias=_alias("CHROMA_HOST", "CHROMA_HOST"))
+    chroma_port: int = Field(8000, validation_alias=_alias("CHROMA_PORT", "CHROMA_PORT"))
+
+    # embeddings
+    embedding_backend: Literal["e5", "openai"] = "e5"
+    embedding_base_url: str = "http://127.0.0.1:11434/v1"
+    embedding_model: str = "bge-m3"
+    embedding_api_key: SecretStr = SecretStr("")
+    embedding_threads: int = 2
+
+    # retrieval
+    top_k: int = Field(5, ge=1, le=50)
+    dense_weight: float = 1.0
+    bm25_weight: float = 2.0
+
+    # answering
+    answer_mode: AnswerMode = "extractive"
+    llm_base_url: str = Field(
+        "http://127.0.0.1:11434/v1", validation_alias=_alias("LLM_BASE_URL", "OPENAI_BASE_URL")
+    )
+    llm_model: str = "qwen2.5:7b-instruct"
+    llm_api_key: SecretStr = Field(SecretStr(""), validation_alias=_alias("LLM_API_KEY", "OPENAI_API_KEY"))
+    llm_timeout: float = Field(30.0, gt=0)
+    llm_fallback: bool = Field(
+        True, description="fall back to extractive when the LLM fails or is unverifiable"
+    )
+    context_token_budget: int = Field(1500, ge=200)
+    local_model_path: Path = Field(Path("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"))
+    local_threads: int = 2
+    local_context_tokens: int = 700
+
+    # conversations
+    session_max_turns: int = Field(10, ge=1)
+
+    def resolved(self, path: Path) -> Path:
+        return path if path.is_absolute() else Path.cwd() / path
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

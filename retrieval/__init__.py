@@ -1,0 +1,1 @@
+"""Retrieval: documents → chunks → index (Chroma + BM25) → retrieved passages."""

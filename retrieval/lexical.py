@@ -1,0 +1,193 @@
+"""BM25 over jieba tokens of normalised text, with a policy-term dictionary and synonyms."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
+
+import bm25s
+import jieba
+import numpy as np
+
+from retrieval.normalize import normalize_for_matching
+
+# Both directions: a query with either form meets text with the other.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "新基建": ("新型基础设施",),
+    "新型基础设施": ("新基建",),
+    "新型基础设施建设": ("新基建", "新型基础设施"),
+    "文号": ("字号",),
+    "字号": ("文号",),
+    "发文机关": ("制定机关", "发布机关"),
+    "制定机关": ("发文机关",),
+    "算力": ("计算",),
+    "5g": ("5g网络", "5g基站"),
+    "宽带": ("光纤",),
+    "补贴": ("资金", "奖励"),
+}
+_STOPWORDS = frozenset(
+    [
+        "的",
+        "了",
+        "和",
+        "与",
+        "及",
+        "或",
+        "等",
+        "在",
+        "是",
+        "有",
+        "对",
+        "为",
+        "将",
+        "把",
+        "被",
+        "中",
+        "上",
+        "下",
+        "里",
+        "个",
+        "这",
+        "那",
+        "哪",
+        "些",
+        "吗",
+        "呢",
+        "啊",
+        "吧",
+        "么",
+        "什么",
+        "怎么",
+        "如何",
+        "哪些",
+        "多少",
+        "请问",
+        "我们",
+        "你们",
+        "他们",
+        "我",
+        "你",
+        "它",
+        "其",
+        "之",
+        "以",
+        "于",
+        "由",
+        "从",
+        "到",
+        "并",
+        "也",
+        "都",
+        "就",
+        "又",
+        "还",
+        "要",
+        "会",
+        "能",
+        "可以",
+        "一下",
+        "一个",
+        "关于",
+        "方面",
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "and",
+        "or",
+        "is",
+        "are",
+        "what",
+        "which",
+        "how",
+        "does",
+        "do",
+        "did",
+    ]
+)
+_TOKEN_OK = re.compile(r"[0-9a-z\u4e00-\u9fff]")
+_jieba_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _glossary() -> list[tuple[re.Pattern[str], str]]:
+    text = resources.files("retrieval").joinpath("data/glossary_en_zh.txt").read_text(encoding="utf-8")
+    entries = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        english, chinese = line.split("\t", 1)
+        entries.append(
+            (re.compile(rf"(?<![a-z0-9]){re.escape(english.strip())}(?![a-z0-9])"), chinese.strip())
+        )
+    return sorted(entries, key=lambda e: -len(e[0].pattern))
+
+
+def _english_terms(normalized: str) -> str:
+    """Chinese equivalents of the English policy terms in a (mixed-language) text."""
+    if not re.search(r"[a-z]{3}", normalized):
+        return ""
+    found = []
+    for pattern, chinese in _glossary():
+        if pattern.search(normalized):
+            found.append(chinese)
+            normalized = pattern.sub(" ", normalized)
+    return " ".join(found)
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> jieba.Tokenizer:
+    jieba.setLogLevel(60)
+    tokenizer = jieba.Tokenizer()
+    with resources.files("retrieval").joinpath("data/policy_terms.txt").open("r", encoding="utf-8") as terms:
+        tokenizer.load_userdict(terms)
+    tokenizer.initialize()
+    return tokenizer
+
+
+def warm_up() -> None:
+    with _jieba_lock:
+        _tokenizer()
+    _glossary()
+
+
+def tokenize(text: str) -> list[str]:
+    """Search-mode jieba tokens of the normalised text, stop words dropped, synonyms added."""
+    normalized = normalize_for_matching(text)
+    normalized = f"{normalized} {_english_terms(normalized)}"
+    with _jieba_lock:
+        raw = list(_tokenizer().cut_for_search(normalized))
+    tokens: list[str] = []
+    for token in raw:
+        token = token.strip()
+        if not token or token in _STOPWORDS or not _TOKEN_OK.search(token):
+            continue
+        tokens.append(token)
+        tokens.extend(SYNONYMS.get(token, ()))
+    return tokens
+
+
+class BM25Index:
+    """An in-memory BM25 (bm25s, Lucene variant) over a fixed list of texts; rebuilt per index version."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.size = len(texts)
+        self._bm25 = bm25s.BM25()
+        corpus_tokens = [tokenize(t) or ["∅"] for t in texts]
+        self._vocab = {token for tokens in corpus_tokens for token in tokens}
+        if self.size:
+            self._bm25.index(corpus_tokens, show_progress=False)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every text for the query (zeros for an empty index or a query with no known term)."""
+        tokens = [t for t in tokenize(query) if t in self._vocab]
+        if not self.size or not tokens:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
