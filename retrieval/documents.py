@@ -115,7 +115,9 @@ def _split_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
 
 
 class _HTMLText(HTMLParser):
-    _BLOCK = frozenset({"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "title"})
+    _BLOCK = frozenset(
+        {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "title"}
+    )
     _SKIP = frozenset({"script", "style", "head"})
 
     def __init__(self) -> None:

@@ -158,8 +158,8 @@ def warm_up() -> None:
     _glossary()
 
 
-def tokenize(text: str) -> list[str]:
-    """Search-mode jieba tokens of the normalised text, stop words dropped, synonyms added."""
+def tokenize(text: str, expand: bool = True) -> list[str]:
+    """Search-mode jieba tokens of the normalised text, stop words dropped, synonyms added (when `expand`)."""
     normalized = normalize_for_matching(text)
     normalized = f"{normalized} {_english_terms(normalized)}"
     with _jieba_lock:
@@ -170,7 +170,8 @@ def tokenize(text: str) -> list[str]:
         if not token or token in _STOPWORDS or not _TOKEN_OK.search(token):
             continue
         tokens.append(token)
-        tokens.extend(SYNONYMS.get(token, ()))
+        if expand:
+            tokens.extend(SYNONYMS.get(token, ()))
     return tokens
 
 
@@ -184,6 +185,10 @@ class BM25Index:
         self._vocab = {token for tokens in corpus_tokens for token in tokens}
         if self.size:
             self._bm25.index(corpus_tokens, show_progress=False)
+
+    @property
+    def vocabulary(self) -> set[str]:
+        return self._vocab
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every text for the query (zeros for an empty index or a query with no known term)."""

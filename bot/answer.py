@@ -1,0 +1,74 @@
+"""The one typed result every surface shows: API, Telegram, CLI --json and the eval runner."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+REFUSAL_SENTENCE = "根据现有政策文件，无法回答该问题。"
+
+
+class Citation(BaseModel):
+    n: int = Field(description="the [n] marker used in the answer text")
+    doc_id: str
+    title: str
+    doc_number: str = Field("", description="文号")
+    section_path: str
+    quote: str = Field(description="original text, located by start/end in the document body")
+    start: int
+    end: int
+    score: float = 0.0
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Answer(BaseModel):
+    answer_id: str
+    answer: str = Field(description="answer text with [n] citation markers")
+    refused: bool = False
+    refusal_reason: str | None = None
+    citations: list[Citation] = Field(default_factory=list)
+    mode: Literal["extractive", "openai", "local"] = "extractive"
+    session_id: str | None = None
+    question: str = ""
+    standalone_question: str = ""
+    usage: Usage = Field(default_factory=Usage)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    notices: list[str] = Field(default_factory=list)
+    index_version: str = ""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "answer_id": "a1b2c3",
+                    "answer": "依据《淄博市新型基础设施建设三年行动计划(2021-2023年)》（淄政办字〔2021〕78号）：\n"
+                    "注重信息基础设施和融合基础设施的协同,发挥创新基础设施的共性支撑作用。[1]",
+                    "refused": False,
+                    "refusal_reason": None,
+                    "citations": [
+                        {
+                            "n": 1,
+                            "doc_id": "zibo-new-infra-2021",
+                            "title": "淄博市新型基础设施建设三年行动计划(2021-2023年)",
+                            "doc_number": "淄政办字〔2021〕78号",
+                            "section_path": "二、基本原则 › (二)把握系统性,统筹推进、融合发展",
+                            "quote": "注重信息基础设施和融合基础设施的协同,发挥创新基础设施的共性支撑作用。",
+                            "start": 1450,
+                            "end": 1487,
+                            "score": 0.5,
+                        }
+                    ],
+                    "mode": "extractive",
+                    "session_id": None,
+                    "usage": {"prompt_tokens": 0, "completion_tokens": 0},
+                    "timings_ms": {"retrieve": 30.1, "generate": 2.0, "total": 33.0},
+                    "notices": ["该计划的执行期为2021-2023年，已结束。"],
+                }
+            ]
+        }
+    }

@@ -1,0 +1,1 @@
+"""Answer modes: extractive (embedded default, no LLM) and generative (OpenAI-compatible or local llama.cpp)."""

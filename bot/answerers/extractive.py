@@ -1,0 +1,200 @@
+"""The embedded default: answers made only of verbatim sentences, list items and metadata lines from the
+retrieved passages, each with a citation. No LLM, deterministic, fast."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.evidence import MONEY, TermWeights, Unit, has_number, salient_terms, unit_score, units_of
+from bot.question import QuestionAnalysis
+from retrieval.chunking import PATH_SEPARATOR, Chunk
+from retrieval.index import IndexSnapshot
+from retrieval.normalize import compact
+from retrieval.retriever import Passage
+
+MAX_UNITS = 4
+_DATE = re.compile(r"\d{4}\s*[年.．-]\s*\d{1,2}\s*[月.．-]\s*\d{1,2}\s*日?")
+_NUMBERING = re.compile(r"^[一二三四五六七八九十]+、|^[(（][一二三四五六七八九十0-9]+[)）]|^\d+\s*[.、．]\s*")
+_METADATA_LINES: dict[str, tuple[str, ...]] = {
+    "doc_number": ("字号", "文号"),
+    "published": ("公布日期", "印发日期", "发布日期"),
+    "effective": ("施行日期",),
+    "level": ("效力等级",),
+    "status": ("时效性",),
+    "topic": ("主题分类",),
+}
+_PERIOD = re.compile(r"[(（]\s*\d{4}\s*[-—–]\s*\d{4}\s*年\s*[)）]")
+
+
+@dataclass
+class Draft:
+    """What the extractive answerer found: evidence units in answer order, or why it could not answer."""
+
+    units: list[Unit] = field(default_factory=list)
+    list_items: list[str] = field(default_factory=list)
+    refusal_reason: str | None = None
+    kind: str = "sentences"
+
+
+def strip_numbering(label: str) -> str:
+    return _NUMBERING.sub("", label).strip()
+
+
+class ExtractiveAnswerer:
+    def __init__(self, max_units: int = MAX_UNITS) -> None:
+        self.max_units = max_units
+
+    # -- selection ---------------------------------------------------------------------------------
+    def draft(
+        self,
+        question: str,
+        analysis: QuestionAnalysis,
+        passages: Sequence[Passage],
+        snapshot: IndexSnapshot,
+        weights: TermWeights,
+        vocabulary: set[str],
+    ) -> Draft:
+        if not passages:
+            return Draft(refusal_reason="没有检索到相关条文")
+        terms = salient_terms(question, weights, vocabulary)
+        if analysis.metadata_fields:
+            draft = self._metadata(analysis, passages[0].chunk.doc_id, snapshot)
+            if draft.units or draft.refusal_reason:
+                return draft
+        if (analysis.wants_list and not analysis.wants_quantity) or analysis.ordinal:
+            draft = self._enumeration(question, analysis, passages, snapshot)
+            if draft.units:
+                return draft
+        draft = self._sentences(terms, passages)
+        if analysis.wants_money and not any(MONEY.search(u.text) for u in draft.units):
+            return Draft(refusal_reason="文件中没有给出相关的金额或补贴标准")
+        if (
+            analysis.wants_quantity
+            and not analysis.wants_list
+            and not any(has_number(u.text, ignore=("5G", "4G", "IPv6", "PUE")) for u in draft.units)
+        ):
+            return Draft(refusal_reason="文件中没有给出所问的具体数字")
+        return draft
+
+    def _sentences(self, terms: dict[str, float], passages: Sequence[Passage]) -> Draft:
+        scored: list[tuple[float, int, Unit]] = []
+        for rank, passage in enumerate(passages[:3]):
+            for unit in units_of(passage.chunk):
+                score = unit_score(terms, unit)
+                if score > 0 and not unit.text.startswith("【片段"):
+                    scored.append((score * (1.0 if rank == 0 else 0.85), rank, unit))
+        if not scored:
+            # nothing matched word for word (a paraphrase): the best passage's opening is the answer
+            units = [u for u in units_of(passages[0].chunk) if not u.is_heading][:2]
+            return Draft(units=units)
+        best = max(score for score, _, _ in scored)
+        chosen: list[Unit] = []
+        for score, _rank, unit in sorted(scored, key=lambda s: (-s[0], s[1], s[2].start)):
+            if score < 0.6 * best or len(chosen) >= self.max_units - 1:
+                break
+            chosen.append(unit)
+        lead = self._section_lead(chosen[0])
+        if lead is not None and lead not in chosen:
+            chosen.append(lead)
+        main_doc = chosen[0].chunk.doc_id
+        chosen.sort(key=lambda u: (u.chunk.doc_id != main_doc, u.chunk.doc_id, u.start))
+        return Draft(units=chosen)
+
+    @staticmethod
+    def _section_lead(unit: Unit) -> Unit | None:
+        """The sentence that names the section (e.g. a bullet's lead phrase), for context."""
+        units = units_of(unit.chunk)
+        first = next((u for u in units if not u.is_heading), None)
+        if first is None or first.start == unit.start or len(first.text) > 60:
+            return None
+        return first
+
+    # -- lists -------------------------------------------------------------------------------------
+    def _enumeration(
+        self, question: str, analysis: QuestionAnalysis, passages: Sequence[Passage], snapshot: IndexSnapshot
+    ) -> Draft:
+        asked = compact(question)
+        for passage in passages[:3]:
+            chunk = passage.chunk
+            doc_chunks = snapshot.chunks_of(chunk.doc_id)
+            for depth in range(len(chunk.section_parts), 0, -1):
+                parent = chunk.section_parts[:depth]
+                children = _children(doc_chunks, parent)
+                if len(children) < 2:
+                    continue
+                label = compact(strip_numbering(parent[-1]))
+                if not analysis.ordinal and not _shares_words(label, asked):
+                    continue
+                if analysis.ordinal:
+                    if analysis.ordinal > len(children):
+                        return Draft(refusal_reason=f"该部分只有{len(children)}项")
+                    child = children[analysis.ordinal - 1]
+                    units = [
+                        u for c in doc_chunks if c.section_parts[: depth + 1] == child for u in units_of(c)
+                    ]
+                    return Draft(units=units[: self.max_units + 2], list_items=[PATH_SEPARATOR.join(child)])
+                units = []
+                for child in children:
+                    first = next(c for c in doc_chunks if c.section_parts[: depth + 1] == child)
+                    item_units = [u for u in units_of(first) if u.chunk.section_parts[: depth + 1] == child]
+                    item_units = [u for u in item_units if compact(u.text) != compact(parent[-1])]
+                    if item_units:
+                        units.append(item_units[0])
+                return Draft(units=units, list_items=[PATH_SEPARATOR.join(c) for c in children], kind="list")
+        return Draft()
+
+    # -- document fields ---------------------------------------------------------------------------
+    def _metadata(self, analysis: QuestionAnalysis, doc_id: str, snapshot: IndexSnapshot) -> Draft:
+        entry = snapshot.documents.get(doc_id, {})
+        summary = entry.get("summary", {})
+        units = [u for c in snapshot.chunks_of(doc_id) for u in units_of(c)]
+        found: list[Unit] = []
+        for field_name in analysis.metadata_fields:
+            unit = _metadata_unit(field_name, summary, units)
+            if unit is not None and unit not in found:
+                found.append(unit)
+        if not found and "doc_number" in analysis.metadata_fields and not summary.get("doc_number"):
+            return Draft(refusal_reason="本库收录的该文件文本中没有文号")
+        return Draft(units=found, kind="metadata")
+
+
+def _metadata_unit(field_name: str, summary: dict[str, str], units: Sequence[Unit]) -> Unit | None:
+    labels = _METADATA_LINES.get(field_name, ())
+    for unit in units:
+        if unit.text.startswith("【") and any(label in unit.compact for label in labels):
+            value = unit.text.split("】", 1)[-1].strip()
+            if value:
+                return unit
+    if field_name == "doc_number" and summary.get("doc_number"):
+        wanted = compact(summary["doc_number"])
+        return next((u for u in units if wanted in u.compact), None)
+    if field_name == "issuer" and summary.get("issuer"):
+        wanted = compact(summary["issuer"])
+        return next((u for u in units if u.compact == wanted), None) or next(
+            (u for u in units if wanted in u.compact and len(u.text) < 80), None
+        )
+    if field_name == "period":
+        return next((u for u in units if _PERIOD.search(u.text)), None)
+    if field_name == "addressees":
+        return next((u for u in units if u.text.startswith("各") and "人民政府" in u.text), None)
+    if field_name in ("published", "effective"):
+        return next((u for u in units if _DATE.search(u.text) and len(u.text) < 40), None)
+    return None
+
+
+def _children(doc_chunks: Sequence[Chunk], parent: tuple[str, ...]) -> list[tuple[str, ...]]:
+    seen: list[tuple[str, ...]] = []
+    for chunk in doc_chunks:
+        parts = chunk.section_parts
+        if len(parts) > len(parent) and parts[: len(parent)] == parent:
+            child = parts[: len(parent) + 1]
+            if child not in seen:
+                seen.append(child)
+    return seen
+
+
+def _shares_words(label: str, question: str) -> bool:
+    """True when the section's name (at least two characters of it, in a row) appears in the question."""
+    return any(label[i : i + 2] in question for i in range(len(label) - 1)) if len(label) >= 2 else False

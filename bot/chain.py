@@ -1,0 +1,317 @@
+"""The answering chain (LCEL): condense → retrieve → gate → answer → verify.
+
+Each step is a small function over one `ChainState`; `build_chain` composes them with RunnableLambda so a
+step can be tested alone and the whole runs as one LangChain Runnable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from bot.answer import REFUSAL_SENTENCE, Citation, Usage
+from bot.answerers.extractive import Draft, ExtractiveAnswerer
+from bot.condense import Condensed, condense
+from bot.evidence import Unit, term_weights
+from bot.gate import GateDecision, RelevanceGate
+from bot.notices import document_notices
+from bot.question import QuestionAnalysis, analyze
+from bot.sessions import Turn
+from bot.verify import verify
+from retrieval.index import IndexSnapshot
+from retrieval.library import PolicyLibrary
+from retrieval.normalize import compact
+from retrieval.retriever import Passage, SearchResult
+
+FALLBACK_NOTICE = "生成式回答未通过核验（{why}），已改为原文摘录回答。"
+
+
+class Generator(Protocol):
+    """A generative answerer (OpenAI-compatible or local)."""
+
+    name: str
+
+    def generate(self, question: str, passages: Sequence[Passage]) -> tuple[str, Usage]: ...
+
+    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str]: ...
+
+    def rewrite(self, question: str, history: Sequence[Turn]) -> str | None: ...
+
+
+@dataclass
+class ChainState:
+    question: str
+    history: list[Turn] = field(default_factory=list)
+    mode: str = "extractive"
+    top_k: int = 5
+    filters: dict[str, Any] | None = None
+    condensed: Condensed | None = None
+    analysis: QuestionAnalysis | None = None
+    search: SearchResult | None = None
+    passages: list[Passage] = field(default_factory=list)
+    snapshot: IndexSnapshot | None = None
+    decision: GateDecision | None = None
+    draft: Draft | None = None
+    answer: str = ""
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    refusal_reason: str | None = None
+    notices: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    generator_used: str | None = None
+    stream_sink: Callable[[str], None] | None = None
+
+    @property
+    def standalone(self) -> str:
+        return self.condensed.standalone if self.condensed else self.question
+
+
+class AnswerChain:
+    def __init__(
+        self,
+        library: PolicyLibrary,
+        *,
+        gate: RelevanceGate | None = None,
+        extractive: ExtractiveAnswerer | None = None,
+        generators: dict[str, Generator] | None = None,
+        fallback: bool = True,
+        clock: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self.library = library
+        self.gate = gate or RelevanceGate()
+        self.extractive = extractive or ExtractiveAnswerer()
+        self.generators = generators or {}
+        self.fallback = fallback
+        self.clock = clock
+        self.runnable: Runnable[ChainState, ChainState] = build_chain(self)
+
+    # -- steps -------------------------------------------------------------------------------------
+    def condense(self, state: ChainState) -> ChainState:
+        started = time.perf_counter()
+        state.condensed = condense(state.question, state.history)
+        generator = self.generators.get(state.mode)
+        if generator is not None and state.history:
+            rewritten = generator.rewrite(state.question, state.history)
+            if rewritten:
+                state.condensed = Condensed(rewritten, state.condensed.section_hint, state.condensed.doc_hint)
+        state.analysis = analyze(state.question)
+        state.timings_ms["condense"] = _ms(started)
+        return state
+
+    def retrieve(self, state: ChainState) -> ChainState:
+        started = time.perf_counter()
+        query = state.standalone
+        candidates = max(state.top_k, 8)
+        result = self.library.search(query, k=candidates, filters=state.filters)
+        state.search = result
+        state.snapshot = self.library.live.current()
+        passages = _attribute(result.passages, state.question, state.snapshot, state.condensed)
+        state.passages = passages[: state.top_k]
+        state.notices.extend(result.notices)
+        state.timings_ms["retrieve"] = _ms(started)
+        for stage, value in result.timings_ms.items():
+            state.timings_ms[f"retrieve.{stage}"] = round(value, 3)
+        return state
+
+    def decide(self, state: ChainState) -> ChainState:
+        assert state.snapshot is not None
+        weights = term_weights(state.snapshot)
+        vocabulary = state.snapshot.bm25.vocabulary
+        if state.condensed and state.condensed.section_hint:
+            state.decision = GateDecision(True, 1.0, {"section_hint": 1.0})
+        elif state.analysis and state.analysis.metadata_fields and state.passages:
+            # a question about a document's own fields: the metadata answerer decides from the fields
+            state.decision = GateDecision(True, 1.0, {"metadata": 1.0})
+        else:
+            state.decision = self.gate.decide(state.standalone, state.passages, weights, vocabulary)
+        if not state.decision.answerable:
+            state.refused, state.refusal_reason = True, state.decision.reason
+        return state
+
+    def answer(self, state: ChainState) -> ChainState:
+        started = time.perf_counter()
+        if not state.refused:
+            generator = self.generators.get(state.mode)
+            if generator is None:
+                self._extractive(state)
+            else:
+                self._generative(state, generator)
+        if state.refused:
+            state.answer = refusal_text(self.library.live.current())
+            state.citations = []
+        state.timings_ms["generate"] = _ms(started)
+        return state
+
+    def finish(self, state: ChainState) -> ChainState:
+        if state.snapshot is not None and state.citations:
+            docs = []
+            for doc_id in dict.fromkeys(c.doc_id for c in state.citations):
+                entry = state.snapshot.documents.get(doc_id)
+                if entry:
+                    docs.append(entry["summary"])
+            state.notices.extend(n for n in document_notices(docs, self.clock()) if n not in state.notices)
+        return state
+
+    # -- answer modes ------------------------------------------------------------------------------
+    def _extractive(self, state: ChainState) -> None:
+        assert state.snapshot is not None and state.analysis is not None
+        draft = self.extractive.draft(
+            state.standalone,
+            _with_hint(state.analysis, state.condensed),
+            state.passages,
+            state.snapshot,
+            term_weights(state.snapshot),
+            state.snapshot.bm25.vocabulary,
+        )
+        state.draft = draft
+        if draft.refusal_reason or not draft.units:
+            state.refused = True
+            state.refusal_reason = draft.refusal_reason or "检索到的条文中没有可以引用的句子"
+            return
+        state.answer, state.citations = compose_extractive(draft, state.passages)
+
+    def _generative(self, state: ChainState, generator: Generator) -> None:
+        passages = state.passages
+        try:
+            if state.stream_sink is not None:
+                pieces: list[str] = []
+                for delta in generator.stream(state.standalone, passages):
+                    pieces.append(delta)
+                    state.stream_sink(delta)
+                text = "".join(pieces)
+                usage = Usage()
+            else:
+                text, usage = generator.generate(state.standalone, passages)
+        except Exception as exc:  # endpoint down, timeout, garbage: the user still gets an answer
+            if not self.fallback:
+                raise
+            state.notices.append(FALLBACK_NOTICE.format(why=f"模型服务不可用：{exc.__class__.__name__}"))
+            self._extractive(state)
+            return
+        state.usage = usage
+        check = verify(text, [p.chunk.text for p in passages])
+        if not check.ok:
+            state.notices.append(FALLBACK_NOTICE.format(why="；".join(check.problems)[:200]))
+            self._extractive(state)
+            return
+        if compact(text) == compact(REFUSAL_SENTENCE):
+            state.refused, state.refusal_reason = True, "模型判断检索到的条文不能回答该问题"
+            return
+        state.generator_used = generator.name
+        state.answer = text.strip()
+        state.citations = [_citation(n, passages[n - 1]) for n in check.cited]
+
+
+def build_chain(chain: AnswerChain) -> Runnable[ChainState, ChainState]:
+    return (
+        RunnableLambda(chain.condense, name="condense")
+        | RunnableLambda(chain.retrieve, name="retrieve")
+        | RunnableLambda(chain.decide, name="gate")
+        | RunnableLambda(chain.answer, name="answer")
+        | RunnableLambda(chain.finish, name="finish")
+    )
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+def _with_hint(analysis: QuestionAnalysis, condensed: Condensed | None) -> QuestionAnalysis:
+    if condensed and condensed.section_hint and analysis.ordinal:
+        # the ordinal was resolved by the condenser: answer the section itself
+        from dataclasses import replace
+
+        return replace(analysis, ordinal=None, wants_list=False)
+    return analysis
+
+
+def _attribute(
+    passages: Sequence[Passage], question: str, snapshot: IndexSnapshot, condensed: Condensed | None
+) -> list[Passage]:
+    """Keep only passages from documents of the place the question names (attribution), and put the
+    section a follow-up points at first."""
+    from bot.question import mentioned_places
+
+    places = mentioned_places(question) or (mentioned_places(condensed.standalone) if condensed else ())
+    kept = list(passages)
+    if len(places) == 1:
+        place = places[0]
+        kept = [p for p in passages if place in compact(p.chunk.title)]
+    elif condensed and condensed.doc_hint and not places:
+        same = [p for p in passages if p.chunk.doc_id == condensed.doc_hint]
+        kept = same + [p for p in passages if p.chunk.doc_id != condensed.doc_hint]
+    if condensed and condensed.section_hint:
+        hinted = [c for c in snapshot.chunks if c.section_path.startswith(condensed.section_hint)]
+        hinted_passages = [Passage(chunk=c, score=1.0) for c in hinted]
+        kept = hinted_passages + [p for p in kept if p.chunk.chunk_id not in {c.chunk_id for c in hinted}]
+    return kept
+
+
+def _citation(n: int, passage: Passage, unit: Unit | None = None) -> Citation:
+    chunk = passage.chunk
+    start, end, quote = (unit.start, unit.end, unit.text) if unit else (chunk.start, chunk.end, chunk.text)
+    return Citation(
+        n=n,
+        doc_id=chunk.doc_id,
+        title=chunk.title,
+        doc_number=chunk.doc_number,
+        section_path=(unit.chunk if unit else chunk).section_path,
+        quote=quote,
+        start=start,
+        end=end,
+        score=round(passage.score, 6),
+    )
+
+
+def _flat(text: str) -> str:
+    """Rejoin lines that the source wrapped mid-sentence (display only; the quote keeps them)."""
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def compose_extractive(draft: Draft, passages: Sequence[Passage]) -> tuple[str, list[Citation]]:
+    score_of = {p.chunk.chunk_id: p.score for p in passages}
+    citations: list[Citation] = []
+    lines: list[str] = []
+    current_doc = None
+    for unit in draft.units:
+        chunk = unit.chunk
+        if chunk.doc_id != current_doc:
+            current_doc = chunk.doc_id
+            number = f"（{chunk.doc_number}）" if chunk.doc_number else ""
+            lead = f"依据《{chunk.title}》{number}"
+            if draft.kind == "list" and draft.list_items:
+                parent = " › ".join(draft.list_items[0].split(" › ")[:-1])
+                lead += f"「{parent}」，共{len(draft.list_items)}项" if parent else ""
+            lines.append(lead + "：")
+        n = len(citations) + 1
+        citations.append(_citation(n, Passage(chunk=chunk, score=score_of.get(chunk.chunk_id, 0.0)), unit))
+        prefix = f"{len(citations)}. " if draft.kind == "list" else ""
+        lines.append(f"{prefix}{_flat(unit.text)}[{n}]")
+    return "\n".join(lines), citations
+
+
+def refusal_text(snapshot: IndexSnapshot | None) -> str:
+    scope = ""
+    if snapshot is not None:
+        titles = []
+        for entry in snapshot.documents.values():
+            s = entry["summary"]
+            extra = "，部分内容" if s.get("completeness") == "partial" else ""
+            number = (
+                f"（{s['doc_number']}{extra}）"
+                if s.get("doc_number")
+                else (f"（{extra[1:]}）" if extra else "")
+            )
+            titles.append(f"《{s['title']}》{number}")
+        scope = (
+            "本库收录的文件："
+            + "、".join(titles)
+            + "。您可以询问这些文件中的目标、原则、任务、保障措施和文件信息。"
+        )
+    return f"{REFUSAL_SENTENCE}\n{scope}".strip()

@@ -1,0 +1,225 @@
+"""Evidence units (sentences, list items, metadata lines) inside retrieved passages, and how well they
+match a question. Shared by the relevance gate and the extractive answerer."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from retrieval.chunking import Chunk, heading_level
+from retrieval.index import IndexSnapshot
+from retrieval.lexical import SYNONYMS, tokenize
+from retrieval.normalize import compact
+
+_SENTENCE_END = re.compile(r"[。；！？!?]+[”’」』)）]*")
+# words that say which document or what kind of question, not what it is about
+GENERIC_TERMS = frozenset(
+    [
+        "淄博",
+        "淄博市",
+        "山东",
+        "山东省",
+        "计划",
+        "行动计划",
+        "方案",
+        "行动方案",
+        "行动",
+        "文件",
+        "政策",
+        "规定",
+        "内容",
+        "要求",
+        "提到",
+        "提出",
+        "有没有",
+        "是否",
+        "说",
+        "讲",
+        "新基建",
+        "新型基础设施",
+        "新型基础设施建设",
+        "基础设施",
+        "建设",
+        "三年",
+        "市里",
+        "省里",
+        "全省",
+        "全市",
+        "文件里",
+        "里面",
+        "具体",
+        "主要",
+        "相关",
+        "什么样",
+        "哪个",
+        "哪一",
+        "哪一年",
+        "一年",
+        "年份",
+        "怎样",
+        "如何",
+        "为什么",
+        "情况",
+        "方面",
+        "工作",
+        "措施",
+        "指",
+        "叫",
+        "称",
+        "介绍",
+        "一下",
+        "告诉",
+        "问",
+        "意见",
+        "指导",
+        "通知",
+        "办法",
+        "规划",
+        "部署",
+        "目标",
+        "2021",
+        "2023",
+        "2020",
+        "2022",
+    ]
+)
+NUMBER = re.compile(
+    r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?(?![A-Za-z0-9]|\s*年(?!底))|[一二三四五六七八九十百千万]+[个项条家座万]"
+)
+MONEY = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元)")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One sentence, list item or line of a chunk, with absolute offsets into the document body."""
+
+    chunk: Chunk
+    start: int
+    end: int
+    text: str
+    is_heading: bool
+
+    @property
+    def compact(self) -> str:
+        return compact(self.text)
+
+
+def units_of(chunk: Chunk) -> list[Unit]:
+    """Split a chunk into units: headings and 【…】 lines stand alone; wrapped lines are re-joined;
+    paragraphs are cut at sentence ends."""
+    text = chunk.text
+    units: list[Unit] = []
+    lines: list[tuple[int, int]] = []
+    cursor = 0
+    for raw in text.splitlines(keepends=True):
+        body = raw.rstrip("\r\n")
+        lead = len(body) - len(body.lstrip())
+        if body.strip():
+            lines.append((cursor + lead, cursor + len(body.rstrip())))
+        cursor += len(raw)
+    paragraphs: list[tuple[int, int]] = []
+    for a, b in lines:
+        line = text[a:b]
+        standalone = line.startswith("【") or (heading_level(line) and not _SENTENCE_END.search(line))
+        joinable = (
+            paragraphs
+            and not standalone
+            and not heading_level(line)
+            and not _SENTENCE_END.search(text[paragraphs[-1][1] - 1])
+            and not text[paragraphs[-1][0] : paragraphs[-1][1]].startswith("【")
+            and len(text[paragraphs[-1][0] : paragraphs[-1][1]]) > 20
+        )
+        if joinable:
+            paragraphs[-1] = (paragraphs[-1][0], b)
+        else:
+            paragraphs.append((a, b))
+    for a, b in paragraphs:
+        piece = text[a:b]
+        lone_heading = bool(heading_level(piece)) and not _SENTENCE_END.search(piece)
+        start = a
+        for match in _SENTENCE_END.finditer(piece):
+            units.append(_unit(chunk, a + (start - a), a + match.end(), lone_heading))
+            start = a + match.end()
+        if text[start:b].strip():
+            units.append(_unit(chunk, start, b, lone_heading))
+    return [u for u in units if u.text.strip()]
+
+
+def _unit(chunk: Chunk, a: int, b: int, is_heading: bool) -> Unit:
+    while a < b and chunk.text[a].isspace():
+        a += 1
+    return Unit(chunk, chunk.start + a, chunk.start + b, chunk.text[a:b], is_heading)
+
+
+@dataclass(frozen=True)
+class TermWeights:
+    """Inverse document frequency of terms over the chunks of one index version."""
+
+    idf: dict[str, float]
+    default: float
+
+    def weight(self, term: str) -> float:
+        return self.idf.get(term, self.default)
+
+
+@lru_cache(maxsize=4)
+def _term_weights(version: str, texts: tuple[str, ...]) -> TermWeights:
+    document_frequency: dict[str, int] = {}
+    for text in texts:
+        for term in set(tokenize(text)):
+            document_frequency[term] = document_frequency.get(term, 0) + 1
+    n = len(texts) or 1
+    idf = {t: math.log(1 + n / (1 + df)) for t, df in document_frequency.items()}
+    return TermWeights(idf, math.log(1 + n))
+
+
+def term_weights(snapshot: IndexSnapshot) -> TermWeights:
+    return _term_weights(snapshot.version, tuple(c.contextual_text for c in snapshot.chunks))
+
+
+def salient_terms(
+    question: str, weights: TermWeights, corpus_vocabulary: set[str] | None = None
+) -> dict[str, float]:
+    """Content terms of a question with their weights; English words the corpus does not know are
+    dropped (their glossary translations stand in for them)."""
+    terms: dict[str, float] = {}
+    for term in tokenize(question, expand=False):
+        if term in GENERIC_TERMS or (len(term) < 2 and not term.isdigit()):
+            continue
+        if (
+            term.isascii()
+            and term.isalpha()
+            and corpus_vocabulary is not None
+            and term not in corpus_vocabulary
+        ):
+            continue
+        terms[term] = weights.weight(term)
+    return terms
+
+
+def coverage(terms: dict[str, float], text: str) -> float:
+    """Weighted share of the terms found in the text (0 when there are no terms)."""
+    total = sum(terms.values())
+    if not total:
+        return 0.0
+    haystack = compact(text)
+    return sum(w for t, w in terms.items() if _present(t, haystack)) / total
+
+
+def _present(term: str, haystack: str) -> bool:
+    return term in haystack or any(alt in haystack for alt in SYNONYMS.get(term, ()))
+
+
+def unit_score(terms: dict[str, float], unit: Unit) -> float:
+    haystack = unit.compact
+    return sum(w for t, w in terms.items() if _present(t, haystack))
+
+
+def has_number(text: str, ignore: Sequence[str] = ()) -> bool:
+    cleaned = text
+    for word in ignore:
+        cleaned = cleaned.replace(word, "")
+    return bool(NUMBER.search(cleaned))

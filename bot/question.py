@@ -1,0 +1,104 @@
+"""What a question asks for, read deterministically from its words: a list, a quantity, a document field,
+a place (for attribution), or a reference back to the previous turn."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from retrieval.normalize import compact
+
+_LIST = re.compile(
+    r"哪些|哪几|有几|几个|几项|几条|几方面|包括什么|包括哪|分别|列出|列举|都有什么|主要有|有什么原则|基本原则|"
+    r"行动目标|保障措施|what are|list|which (?:are|areas|principles|measures)"
+)
+_QUANTITY = re.compile(r"多少|几成|比例|占比|百分之|how many|how much|what percentage|数量")
+_MONEY = re.compile(
+    r"多少钱|补贴|补助|奖励|资金|预算|金额|投资额|总投资|万元|亿元|subsid|budget|funding amount|how much money"
+)
+_ORDINAL = re.compile(r"第\s*([一二三四五六七八九十0-9]+)\s*[条项个点部分]")
+_FOLLOW_UP = re.compile(
+    r"^(那|那么|还有|另外|此外|这些|这个|这项|这条|该|它|其|上述|以上|前面|刚才)|"
+    r"(呢[？?]?$)|它的|其中|这些|上述|\b(it|its|they|them|those|that one)\b"
+)
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+# document fields a metadata question can ask for, with the words that ask for them
+METADATA_FIELDS: dict[str, re.Pattern[str]] = {
+    "doc_number": re.compile(r"文号|字号|发文字号|document number|doc(?:ument)? no"),
+    "issuer": re.compile(
+        r"发文机关|制定机关|发布机关|印发机关|哪个部门|哪个单位|谁发|谁印发|谁制定|谁发布|由谁|issued by|issuer|which office|who issued"
+    ),
+    "published": re.compile(
+        r"when was .*published|公布日期|印发日期|发布日期|发文日期|成文日期|哪天|哪一天|什么时候(?:印发|发布|公布|出台)|何时(?:印发|发布|出台)|什么日期|when was .*(?:issued|published)|what date|on what date"
+    ),
+    "effective": re.compile(r"施行日期|生效|实施日期|effective date"),
+    "level": re.compile(
+        r"效力等级|效力级别|文件级别|什么性质的文件|level of authority|effect level|legal effect"
+    ),
+    "status": re.compile(
+        r"时效性|还有效|仍然有效|是否有效|现行有效|失效|过期|still valid|still in force|still effective"
+    ),
+    "topic": re.compile(r"主题分类"),
+    "period": re.compile(
+        r"执行期|实施期|规划期|哪几年|哪些年|覆盖哪|期限|时间跨度|到哪年结束|哪一年结束|起止|what period|which years"
+    ),
+    "addressees": re.compile(r"主送|发给哪些|印发给|addressed to"),
+}
+
+PLACES = {"淄博": ("淄博",), "山东": ("山东省", "全省", "省里", "省政府", "省级方案", "shandong")}
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    text: str
+    wants_list: bool
+    wants_quantity: bool
+    wants_money: bool
+    metadata_fields: tuple[str, ...]
+    places: tuple[str, ...]
+    ordinal: int | None
+    looks_like_follow_up: bool
+
+
+def _ordinal(text: str) -> int | None:
+    match = _ORDINAL.search(text)
+    if not match:
+        return None
+    token = match.group(1)
+    if token.isdigit():
+        return int(token)
+    if token == "十":
+        return 10
+    if token.startswith("十"):
+        return 10 + _CN_DIGITS.get(token[1:], 0)
+    return (
+        _CN_DIGITS.get(token[0], 0) * (10 if "十" in token else 1)
+        + (_CN_DIGITS.get(token[-1], 0) if len(token) > 1 and token[-1] != "十" else 0)
+        or None
+    )
+
+
+def mentioned_places(text: str) -> tuple[str, ...]:
+    norm = compact(text)
+    found = []
+    if "淄博" in norm or "zibo" in norm:
+        found.append("淄博")
+    if any(word in norm for word in PLACES["山东"]) or "山东" in norm.replace("山东新一代", ""):
+        found.append("山东")
+    return tuple(found)
+
+
+def analyze(question: str) -> QuestionAnalysis:
+    norm = compact(question)
+    lowered = question.lower()
+    return QuestionAnalysis(
+        text=question,
+        wants_list=bool(_LIST.search(norm) or _LIST.search(lowered)),
+        wants_quantity=bool(_QUANTITY.search(norm) or _QUANTITY.search(lowered)),
+        wants_money=bool(_MONEY.search(norm) or _MONEY.search(lowered)),
+        metadata_fields=tuple(f for f, p in METADATA_FIELDS.items() if p.search(norm) or p.search(lowered)),
+        places=mentioned_places(question),
+        ordinal=_ordinal(norm),
+        looks_like_follow_up=bool(_FOLLOW_UP.search(norm) or _FOLLOW_UP.search(lowered)) or len(norm) <= 6,
+    )

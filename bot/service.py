@@ -1,0 +1,174 @@
+"""The one answering service every surface calls (API, Telegram, CLI, eval runner)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from bot.answer import Answer
+from bot.chain import AnswerChain, ChainState, Generator
+from bot.config import Settings
+from bot.gate import RelevanceGate
+from bot.sessions import SessionStore, SQLiteSessionStore, Turn
+from retrieval.library import PolicyLibrary
+
+MAX_QUESTION_CHARS = 2000
+
+
+class InvalidQuestion(ValueError):
+    """The question cannot be answered as given (empty, too long, wrong mode)."""
+
+
+class AssistantService:
+    def __init__(
+        self,
+        library: PolicyLibrary,
+        sessions: SessionStore,
+        *,
+        default_mode: str = "extractive",
+        top_k: int = 5,
+        generators: dict[str, Generator] | None = None,
+        fallback: bool = True,
+        gate: RelevanceGate | None = None,
+        clock: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self.library = library
+        self.sessions = sessions
+        self.default_mode = default_mode
+        self.top_k = top_k
+        self.generators = generators or {}
+        self.chain = AnswerChain(
+            library, gate=gate, generators=self.generators, fallback=fallback, clock=clock
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> AssistantService:
+        from bot.answerers.generative import generators_from_settings
+        from bot.library_factory import make_library
+
+        library = overrides.pop("library", None) or make_library(settings)
+        sessions = overrides.pop("sessions", None) or SQLiteSessionStore(
+            settings.resolved(settings.data_dir) / "sessions.sqlite3", settings.session_max_turns
+        )
+        return cls(
+            library,
+            sessions,
+            default_mode=settings.answer_mode,
+            top_k=settings.top_k,
+            generators=overrides.pop("generators", None) or generators_from_settings(settings),
+            fallback=settings.llm_fallback,
+            **overrides,
+        )
+
+    @property
+    def modes(self) -> list[str]:
+        return ["extractive", *self.generators]
+
+    def warm_up(self) -> None:
+        self.library.warm_up()
+        if self.library.live.is_ready():
+            self.ask("淄博新基建计划的基本原则有哪些？")
+
+    def _validate(self, question: str, mode: str | None, top_k: int | None) -> tuple[str, str, int]:
+        text = (question or "").replace("\x00", "").strip()
+        if not text:
+            raise InvalidQuestion("问题为空：请输入要咨询的政策问题。")
+        if len(text) > MAX_QUESTION_CHARS:
+            raise InvalidQuestion(f"问题过长（{len(text)}字），请控制在{MAX_QUESTION_CHARS}字以内。")
+        chosen = mode or self.default_mode
+        if chosen not in self.modes:
+            raise InvalidQuestion(f"回答模式 {chosen!r} 未配置；可用模式：{', '.join(self.modes)}")
+        k = top_k or self.top_k
+        if not 1 <= k <= 50:
+            raise InvalidQuestion("top_k 必须在 1 到 50 之间")
+        return text, chosen, k
+
+    def ask(
+        self,
+        question: str,
+        session_id: str | None = None,
+        mode: str | None = None,
+        top_k: int | None = None,
+        filters: dict[str, Any] | None = None,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> Answer:
+        started = time.perf_counter()
+        text, chosen, k = self._validate(question, mode, top_k)
+        history = self.sessions.history(session_id) if session_id else []
+        state = ChainState(question=text, history=history, mode=chosen, top_k=k, filters=filters)
+        state.stream_sink = on_delta
+        state = self.chain.runnable.invoke(state)
+        state.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 3)
+        answer = Answer(
+            answer_id=uuid.uuid4().hex,
+            answer=state.answer,
+            refused=state.refused,
+            refusal_reason=state.refusal_reason,
+            citations=state.citations,
+            mode=chosen,  # type: ignore[arg-type]
+            session_id=session_id,
+            question=text,
+            standalone_question=state.standalone,
+            usage=state.usage,
+            timings_ms=state.timings_ms,
+            notices=state.notices,
+            index_version=state.search.index_version if state.search else "",
+        )
+        if session_id:
+            draft = state.draft
+            self.sessions.append(
+                session_id,
+                Turn(
+                    question=text,
+                    standalone_question=state.standalone,
+                    answer=answer.answer,
+                    refused=answer.refused,
+                    doc_ids=list(dict.fromkeys(c.doc_id for c in answer.citations)),
+                    list_items=draft.list_items if draft and draft.kind == "list" else [],
+                    section_paths=[c.section_path for c in answer.citations],
+                ),
+            )
+            self.sessions.set_value(session_id, "last_answer", answer.model_dump(mode="json"))
+        return answer
+
+    def stream(self, question: str, **kwargs: Any) -> Iterator[str | Answer]:
+        """Answer deltas as they are produced (token by token for generative modes), then the Answer.
+
+        The extractive answer is produced at once, so it is delivered in sentence-sized pieces."""
+        import queue
+        import threading
+
+        events: queue.Queue[Any] = queue.Queue()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                events.put(self.ask(question, on_delta=events.put, **kwargs))
+            except BaseException as exc:  # handed to the consumer
+                failure.append(exc)
+                events.put(None)
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        streamed = False
+        while True:
+            item = events.get()
+            if item is None:
+                raise failure[0]
+            if isinstance(item, Answer):
+                if not streamed:
+                    yield from item.answer.splitlines(keepends=True)
+                yield item
+                return
+            streamed = True
+            yield item
+
+    def last_answer(self, session_id: str) -> Answer | None:
+        data = self.sessions.get_value(session_id, "last_answer")
+        return None if data is None else Answer.model_validate(data)
+
+    def reset(self, session_id: str) -> None:
+        self.sessions.reset(session_id)

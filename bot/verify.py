@@ -1,0 +1,50 @@
+"""Checks a generated answer against the passages it was given before anyone sees it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.answer import REFUSAL_SENTENCE
+from retrieval.normalize import compact, normalize_for_matching
+
+MARKER = re.compile(r"\[(\d+)\]")
+_FACT = re.compile(
+    r"\d+(?:\.\d+)?\s*%|\d{4}\s*[-—–至到]\s*\d{4}|\d+(?:\.\d+)?|[^\s，。,；;（(]{1,6}字\s*[〔\[]\s*\d{4}\s*[〕\]]\s*\d+\s*号"
+)
+
+
+@dataclass
+class Verification:
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+    cited: list[int] = field(default_factory=list)
+
+
+def facts_in(text: str) -> list[str]:
+    """Numbers, dates, percentages and 文号 in a text, normalised (full-width digits, 〔〕 brackets)."""
+    norm = normalize_for_matching(MARKER.sub(" ", text))
+    return [m.group(0).replace(" ", "") for m in _FACT.finditer(norm)]
+
+
+def verify(answer: str, passages: Sequence[str]) -> Verification:
+    """Every [n] refers to a given passage, every fact appears in a cited passage, a refusal is exact."""
+    stripped = answer.strip()
+    if compact(REFUSAL_SENTENCE) in compact(stripped):
+        if compact(stripped) != compact(REFUSAL_SENTENCE):
+            return Verification(False, ["a refusal must be exactly the fixed sentence"])
+        return Verification(True)
+    problems: list[str] = []
+    cited = sorted({int(n) for n in MARKER.findall(stripped)})
+    if not cited:
+        problems.append("no [n] citation in the answer")
+    bad = [n for n in cited if not 1 <= n <= len(passages)]
+    if bad:
+        problems.append(f"citation(s) {bad} refer to no given passage")
+    evidence = "".join(compact(passages[n - 1]) for n in cited if 1 <= n <= len(passages))
+    evidence_facts = "".join(facts_in(" ".join(passages[n - 1] for n in cited if 1 <= n <= len(passages))))
+    for fact in facts_in(stripped):
+        if fact not in evidence and fact not in evidence_facts:
+            problems.append(f"{fact!r} does not appear in the cited passages")
+    return Verification(not problems, problems, cited)
