@@ -1,0 +1,206 @@
+"""The FastAPI application: `create_app()` is what `policybot serve` runs."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio.to_thread
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.api.deps import ApiKeyDep, RateLimiter, configured_api_keys
+from bot.api.errors import install_handlers, problem_body
+from bot.api.feedback_store import FeedbackStore
+from bot.api.metrics import ApiMetrics
+from bot.api.routes import ask, chat, documents, feedback, health, search
+from bot.config import Settings, get_settings
+from bot.service import AssistantService
+
+log = logging.getLogger("policybot.api")
+STATIC_DIR = Path(__file__).resolve().parents[1] / "web" / "static"
+UPLOAD_OVERHEAD = 64 * 1024  # multipart framing on top of the file itself
+
+
+class RequestContextMiddleware:
+    """X-Request-ID on every response, an access log line, request metrics, early upload size check."""
+
+    def __init__(
+        self, app: ASGIApp, metrics: ApiMetrics, max_upload_bytes: int, templates: Callable[[], list[str]]
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body = max_upload_bytes + UPLOAD_OVERHEAD
+        self._templates = templates
+        self._compiled: list[tuple[re.Pattern[str], str]] | None = None
+
+    def route_template(self, path: str) -> str:
+        """The route template (`/v1/documents/{doc_id}`) so metric labels stay low-cardinality."""
+        if self._compiled is None:
+            self._compiled = [(compile_path(t)[0], t) for t in self._templates()]
+        for pattern, template in self._compiled:
+            if pattern.match(path):
+                return template
+        return "/static" if path.startswith("/static/") else "unmatched"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1").strip()
+        request_id = (
+            incoming if incoming and len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+        )
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                raw = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                raw.append((b"x-request-id", request_id.encode("latin-1")))
+                message = {**message, "headers": raw}
+            await send(message)
+
+        try:
+            length = int(headers.get(b"content-length", b"0") or 0)
+        except ValueError:
+            length = 0
+        if (
+            scope["method"] == "POST"
+            and scope["path"].rstrip("/") == "/v1/documents"
+            and length > self.max_body
+        ):
+            import json
+
+            body = json.dumps(
+                problem_body(
+                    413,
+                    f"文件超过 {(self.max_body - UPLOAD_OVERHEAD) // (1024 * 1024)} MB 上限。",
+                    "Upload too large",
+                ),
+                ensure_ascii=False,
+            ).encode()
+            await send_wrapper(
+                {
+                    "type": "http.response.start",
+                    "status": 413,
+                    "headers": [
+                        (b"content-type", b"application/problem+json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send_wrapper({"type": "http.response.body", "body": body})
+            self._record(scope, 413, started, request_id)
+            return
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            self._record(scope, status, started, request_id)
+
+    def _record(self, scope: Scope, status: int, started: float, request_id: str) -> None:
+        elapsed = time.perf_counter() - started
+        template = self.route_template(scope["path"])
+        method = scope["method"]
+        self.metrics.requests.labels(route=template, method=method, status=str(status)).inc()
+        self.metrics.latency.labels(route=template, method=method).observe(elapsed)
+        if status >= 500:
+            self.metrics.errors.labels(kind=f"http_{status}").inc()
+        log.info("%s %s %s %.1fms rid=%s", method, scope["path"], status, elapsed * 1000, request_id)
+
+
+def _build_service(settings: Settings) -> AssistantService:
+    return AssistantService.from_settings(settings)
+
+
+def _prepare(app: FastAPI, service: AssistantService) -> None:
+    try:
+        service.library.ensure_built()
+        service.warm_up()
+        log.info("index ready: %s", service.library.live.is_ready())
+    except Exception:
+        app.state.metrics.errors.labels(kind="startup").inc()
+        log.exception("building or warming up the index failed; /readyz stays 503")
+
+
+def create_app(service: AssistantService | None = None, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    metrics = ApiMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        data_dir = settings.resolved(settings.data_dir)
+        store = await anyio.to_thread.run_sync(FeedbackStore, data_dir / "feedback.sqlite3")
+        retention = int(getattr(settings, "log_retention_days", 0) or 0)
+        await anyio.to_thread.run_sync(store.prune, retention)
+        app.state.feedback_store = store
+        if not configured_api_keys(settings):
+            log.warning("no API keys configured: /v1/* is open to anyone who can reach this server")
+        if app.state.service is None:
+            built = await anyio.to_thread.run_sync(_build_service, settings)
+            app.state.service = built
+            # index build / warm-up may take a while: /healthz answers meanwhile, /readyz says 503
+            threading.Thread(target=_prepare, args=(app, built), name="policybot-warmup", daemon=True).start()
+        try:
+            yield
+        finally:
+            app.state.feedback_store = None
+            store.close()
+
+    app = FastAPI(
+        title="PolicyBot API",
+        version="0.1.0",
+        description="基于政策原文、带引用的政策问答（淄博市新基建三年行动计划及相关山东省政策）。",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.service = service
+    app.state.metrics = metrics
+    app.state.feedback_store = None
+    per_minute = int(getattr(settings, "rate_limit_per_minute", 0) or 0)
+    app.state.rate_limiter = RateLimiter(per_minute) if per_minute > 0 else None
+    install_handlers(app)
+
+    v1 = APIRouter(prefix="/v1", dependencies=[ApiKeyDep])
+    for module in (ask, chat, search, documents, feedback):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    app.include_router(health.router)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    origins = list(getattr(settings, "cors_origins", None) or [])
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Admin-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+        )
+    max_upload = int(getattr(settings, "max_upload_bytes", 0) or documents.DEFAULT_MAX_UPLOAD_BYTES)
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=metrics,
+        max_upload_bytes=max_upload,
+        templates=lambda: ["/", *app.openapi().get("paths", {})],
+    )
+    return app

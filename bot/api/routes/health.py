@@ -1,0 +1,39 @@
+"""Liveness, readiness and Prometheus metrics (not under /v1, no API key)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
+
+from bot.api.errors import PROBLEM_RESPONSES, ProblemError
+from bot.api.schemas import Status
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Status, summary="Liveness")
+async def healthz() -> Status:
+    return Status(status="ok")
+
+
+@router.get("/readyz", response_model=Status, summary="Readiness", responses=PROBLEM_RESPONSES)
+async def readyz(request: Request) -> Status:
+    service = getattr(request.app.state, "service", None)
+    if service is None:
+        raise ProblemError(503, "服务正在启动。", title="Not ready", headers={"Retry-After": "5"})
+    ready = await run_in_threadpool(service.library.live.is_ready)
+    if not ready:
+        raise ProblemError(503, "索引尚未就绪。", title="Not ready", headers={"Retry-After": "5"})
+    version = service.library.live.current().version
+    return Status(status="ready", index_version=version)
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    summary="Prometheus metrics",
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+)
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
