@@ -1,0 +1,95 @@
+"""Telegram settings, read from `Settings` with `getattr` (the fields may not exist yet) and from
+environment variables as a fallback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_RATE_LIMIT_PER_MINUTE = 20
+
+# attribute on Settings -> environment variable used when the attribute is missing or empty
+SETTING_NAMES: dict[str, str] = {
+    "telegram_bot_token": "TELEGRAM_BOT_TOKEN",
+    "telegram_base_url": "TELEGRAM_BASE_URL",
+    "telegram_allowed_user_ids": "TELEGRAM_ALLOWED_USER_IDS",
+    "telegram_allowed_chat_ids": "TELEGRAM_ALLOWED_CHAT_IDS",
+    "telegram_admin_user_ids": "TELEGRAM_ADMIN_USER_IDS",
+    "telegram_webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
+    "telegram_rate_limit_per_minute": "TELEGRAM_RATE_LIMIT_PER_MINUTE",
+}
+
+
+def _plain(value: Any) -> Any:
+    getter = getattr(value, "get_secret_value", None)
+    return getter() if callable(getter) else value
+
+
+def _raw(settings: Any, name: str) -> Any:
+    value = _plain(getattr(settings, name, None))
+    if value in (None, "", [], (), set(), frozenset()):
+        env = SETTING_NAMES[name]
+        value = os.environ.get(f"POLICYBOT_{env}") or os.environ.get(env)
+    return value
+
+
+def parse_ids(value: Any) -> frozenset[int]:
+    """`"1, 2;3"`, `[1, "2"]`, `5` or None -> frozenset of ints."""
+    if value is None or value == "":
+        return frozenset()
+    if isinstance(value, int):
+        return frozenset({value})
+    if isinstance(value, str):
+        items: Iterable[Any] = value.replace(";", ",").replace(" ", ",").split(",")
+    else:
+        items = value
+    return frozenset(int(str(item).strip()) for item in items if str(item).strip())
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = ""
+    base_url: str = ""
+    allowed_user_ids: frozenset[int] = field(default_factory=frozenset)
+    allowed_chat_ids: frozenset[int] = field(default_factory=frozenset)
+    admin_user_ids: frozenset[int] = field(default_factory=frozenset)
+    webhook_secret: str = ""
+    rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE
+    data_dir: Path = Path("data")
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> TelegramConfig:
+        data_dir = Path(getattr(settings, "data_dir", "data") or "data")
+        resolved = getattr(settings, "resolved", None)
+        if callable(resolved):
+            data_dir = resolved(data_dir)
+        rate = _raw(settings, "telegram_rate_limit_per_minute")
+        return cls(
+            token=str(_raw(settings, "telegram_bot_token") or ""),
+            base_url=str(_raw(settings, "telegram_base_url") or "").rstrip("/"),
+            allowed_user_ids=parse_ids(_raw(settings, "telegram_allowed_user_ids")),
+            allowed_chat_ids=parse_ids(_raw(settings, "telegram_allowed_chat_ids")),
+            admin_user_ids=parse_ids(_raw(settings, "telegram_admin_user_ids")),
+            webhook_secret=str(_raw(settings, "telegram_webhook_secret") or ""),
+            rate_limit_per_minute=int(rate) if rate not in (None, "") else DEFAULT_RATE_LIMIT_PER_MINUTE,
+            data_dir=data_dir,
+        )
+
+    @property
+    def open_access(self) -> bool:
+        return not self.allowed_user_ids and not self.allowed_chat_ids
+
+    def is_allowed(self, user_id: int | None, chat_id: int | None) -> bool:
+        """Open when both allowlists are empty; otherwise an allowed user (anywhere), anyone in an
+        allowed chat, or an admin."""
+        if self.open_access:
+            return True
+        if user_id is not None and (user_id in self.allowed_user_ids or user_id in self.admin_user_ids):
+            return True
+        return chat_id is not None and chat_id in self.allowed_chat_ids
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.admin_user_ids

@@ -1,0 +1,420 @@
+"""Small `async def handler(update, context) -> None` functions; the wiring is in builder.py.
+
+Shared state lives in `application.bot_data` (see builder.py): the service, the TelegramConfig, the
+FeedbackStore, recent answers (for the "原文 n" buttons), refused users and rate-limit windows.
+Every service call runs in a worker thread (`asyncio.to_thread`) so the event loop never blocks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict, deque
+from typing import Any
+
+from telegram import (
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatAction, ParseMode
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.answer import Answer
+from bot.telegram import rendering
+from bot.telegram.config import TelegramConfig
+from bot.telegram.feedback import FeedbackStore
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+RECENT_ANSWERS = 256
+TYPING_INTERVAL = 4.5
+
+REFUSAL = "抱歉，本助手目前仅向授权用户开放。如需使用，请联系管理员开通权限。"
+APOLOGY = "抱歉，处理您的问题时出错了，请稍后再试。"
+TEXT_ONLY = "请发送文字问题。目前不支持贴纸、图片、语音、文件等内容。"
+EDITED = "暂不处理编辑过的消息；请发送文字问题（可直接重新发送修改后的问题）。"
+TOO_LONG = "问题过长（{n}字），请控制在{limit}字以内，只保留要咨询的核心内容。"
+RATE_LIMITED = "提问有点频繁啦，请稍等片刻再试（每分钟最多 {limit} 个问题）。"
+ASK_USAGE = "用法：/ask 问题，例如：/ask 淄博新基建计划的基本原则有哪些？"
+FEEDBACK_USAGE = "用法：/feedback 您的意见或建议"
+UNKNOWN_COMMAND = "未知命令，发送 /help 查看可用命令。"
+EMPTY_MENTION = "请在 @我 之后写上要咨询的政策问题。"
+EXPIRED = "该回答已过期，请使用 /sources 查看最近一次回答的原文。"
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+# -- shared state ----------------------------------------------------------------------------------
+
+
+def _service(context: Context) -> Any:
+    return context.bot_data["service"]
+
+
+def _config(context: Context) -> TelegramConfig:
+    return context.bot_data["config"]
+
+
+def _feedback(context: Context) -> FeedbackStore:
+    return context.bot_data["feedback"]
+
+
+def _answers(context: Context) -> OrderedDict[str, Answer]:
+    return context.bot_data.setdefault("answers", OrderedDict())
+
+
+def session_id(chat_id: int) -> str:
+    return f"tg:{chat_id}"
+
+
+def remember(context: Context, answer: Answer) -> None:
+    answers = _answers(context)
+    answers[answer.answer_id] = answer
+    answers.move_to_end(answer.answer_id)
+    while len(answers) > RECENT_ANSWERS:
+        answers.popitem(last=False)
+
+
+async def find_answer(context: Context, answer_id: str, chat_id: int | None) -> Answer | None:
+    answer = _answers(context).get(answer_id)
+    if answer is None and chat_id is not None:
+        last = await asyncio.to_thread(_service(context).last_answer, session_id(chat_id))
+        if last is not None and last.answer_id == answer_id:
+            answer = last
+    return answer
+
+
+async def send_chunks(
+    chat: Chat,
+    chunks: list[str],
+    reply_markup: Any = None,
+    reply_to: Message | None = None,
+) -> list[Message]:
+    sent: list[Message] = []
+    for i, chunk in enumerate(chunks):
+        last = i == len(chunks) - 1
+        sent.append(
+            await chat.send_message(
+                chunk,
+                parse_mode=ParseMode.HTML,
+                reply_markup=reply_markup if last else None,
+                reply_to_message_id=reply_to.message_id if reply_to is not None and i == 0 else None,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+    return sent
+
+
+async def reply_plain(update: Update, text: str) -> None:
+    chat = update.effective_chat
+    if chat is not None:
+        await send_chunks(chat, rendering.paginate(rendering.text_paragraphs(text)))
+
+
+# -- addressing ------------------------------------------------------------------------------------
+
+
+def _mentions_bot(message: Message, username: str | None, bot_id: int) -> bool:
+    entities = message.parse_entities() or message.parse_caption_entities()
+    for entity, text in entities.items():
+        if entity.type == MessageEntity.MENTION and username and text.lower() == f"@{username.lower()}":
+            return True
+        if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id:
+            return True
+    return False
+
+
+def is_addressed(message: Message | None, context: Context) -> bool:
+    """Private chats always; groups only when the bot is @mentioned, replied to, or commanded."""
+    if message is None:
+        return False
+    if message.chat.type == Chat.PRIVATE:
+        return True
+    bot = context.bot
+    reply = message.reply_to_message
+    if reply is not None and reply.from_user is not None and reply.from_user.id == bot.id:
+        return True
+    text = message.text or ""
+    if text.startswith("/"):
+        command = text.split(maxsplit=1)[0]
+        return "@" not in command or command.split("@", 1)[1].lower() == (bot.username or "").lower()
+    return _mentions_bot(message, bot.username, bot.id)
+
+
+def strip_mention(text: str, username: str | None) -> str:
+    if username:
+        marker = f"@{username}"
+        lowered = text.lower()
+        while (i := lowered.find(marker.lower())) >= 0:
+            text = text[:i] + text[i + len(marker) :]
+            lowered = text.lower()
+    return text.strip()
+
+
+# -- access control and rate limiting (group -1) ---------------------------------------------------
+
+
+async def access_gate(update: Update, context: Context) -> None:
+    """Runs before every other handler: outsiders get exactly one polite refusal, then silence."""
+    config = _config(context)
+    user = update.effective_user
+    chat = update.effective_chat
+    user_id = user.id if user else None
+    chat_id = chat.id if chat else None
+    if config.is_allowed(user_id, chat_id):
+        return
+    addressed = update.callback_query is not None or is_addressed(update.effective_message, context)
+    refused: set[int | None] = context.bot_data.setdefault("refused", set())
+    key = user_id if user_id is not None else chat_id
+    if addressed and key not in refused and chat is not None:
+        refused.add(key)
+        log.info("refused update %s from user %s in chat %s", update.update_id, user_id, chat_id)
+        if update.callback_query is not None:
+            with contextlib.suppress(Exception):
+                await update.callback_query.answer()
+        await chat.send_message(REFUSAL)
+    raise ApplicationHandlerStop
+
+
+def rate_limited(context: Context, user_id: int | None) -> bool:
+    limit = _config(context).rate_limit_per_minute
+    if user_id is None or limit <= 0:
+        return False
+    windows: dict[int, deque[float]] = context.bot_data.setdefault("rate", {})
+    window = windows.setdefault(user_id, deque())
+    now = time.monotonic()
+    while window and now - window[0] >= 60:
+        window.popleft()
+    if len(window) >= limit:
+        return True
+    window.append(now)
+    return False
+
+
+# -- answering -------------------------------------------------------------------------------------
+
+
+async def _keep_typing(chat: Chat) -> None:
+    while True:
+        await asyncio.sleep(TYPING_INTERVAL)
+        try:
+            await chat.send_action(ChatAction.TYPING)
+        except Exception:  # typing is cosmetic
+            log.debug("send_action failed", exc_info=True)
+
+
+async def answer_question(update: Update, context: Context, question: str) -> None:
+    from bot.service import InvalidQuestion
+
+    chat = update.effective_chat
+    if chat is None:
+        return
+    message = update.effective_message
+    reply_to = message if message is not None and chat.type != Chat.PRIVATE else None
+    question = question.strip()
+    if len(question) > MAX_QUESTION_CHARS:
+        await reply_plain(update, TOO_LONG.format(n=len(question), limit=MAX_QUESTION_CHARS))
+        return
+    user = update.effective_user
+    if rate_limited(context, user.id if user else None):
+        await reply_plain(update, RATE_LIMITED.format(limit=_config(context).rate_limit_per_minute))
+        return
+    service = _service(context)
+    await chat.send_action(ChatAction.TYPING)
+    typing = asyncio.create_task(_keep_typing(chat))
+    try:
+        answer: Answer = await asyncio.to_thread(
+            service.ask, question, session_id=session_id(chat.id), mode=context.chat_data.get("mode")
+        )
+    except InvalidQuestion as exc:
+        await reply_plain(update, str(exc))
+        return
+    finally:
+        typing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await typing
+    remember(context, answer)
+    await send_chunks(chat, rendering.render_answer(answer), rendering.answer_keyboard(answer), reply_to)
+
+
+async def text_message(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None or not is_addressed(message, context):
+        return
+    question = strip_mention(message.text or "", context.bot.username)
+    if not question:
+        await reply_plain(update, EMPTY_MENTION)
+        return
+    await answer_question(update, context, question)
+
+
+# -- commands --------------------------------------------------------------------------------------
+
+
+async def start_command(update: Update, context: Context) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    documents = await asyncio.to_thread(_service(context).library.documents)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(q, callback_data=f"ex:{i}")]
+            for i, q in enumerate(rendering.EXAMPLE_QUESTIONS)
+        ]
+    )
+    await send_chunks(chat, rendering.render_start(documents), keyboard)
+
+
+async def help_command(update: Update, context: Context) -> None:
+    chat = update.effective_chat
+    if chat is not None:
+        await send_chunks(chat, rendering.render_help(show_mode=len(_service(context).modes) > 1))
+
+
+async def ask_command(update: Update, context: Context) -> None:
+    question = " ".join(context.args or [])
+    if not question.strip():
+        await reply_plain(update, ASK_USAGE)
+        return
+    await answer_question(update, context, question)
+
+
+async def sources_command(update: Update, context: Context) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    answer = await asyncio.to_thread(_service(context).last_answer, session_id(chat.id))
+    await send_chunks(chat, rendering.render_sources(answer))
+
+
+async def docs_command(update: Update, context: Context) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    documents = await asyncio.to_thread(_service(context).library.documents)
+    await send_chunks(chat, rendering.render_documents(documents))
+
+
+async def reset_command(update: Update, context: Context) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await asyncio.to_thread(_service(context).reset, session_id(chat.id))
+    await reply_plain(update, "已清空本对话的上下文，可以开始新的问题。")
+
+
+async def mode_command(update: Update, context: Context) -> None:
+    modes: list[str] = list(_service(context).modes)
+    if len(modes) <= 1:
+        await reply_plain(update, f"当前只配置了一种回答模式：{modes[0] if modes else 'extractive'}。")
+        return
+    user = update.effective_user
+    if not _config(context).is_admin(user.id if user else None):
+        await reply_plain(update, "仅管理员可以切换回答模式。")
+        return
+    current = context.chat_data.get("mode") or _service(context).default_mode
+    wanted = " ".join(context.args or []).strip()
+    if not wanted:
+        await reply_plain(update, f"当前回答模式：{current}\n可用模式：{'、'.join(modes)}\n用法：/mode 模式")
+    elif wanted not in modes:
+        await reply_plain(update, f"未知模式：{wanted}\n可用模式：{'、'.join(modes)}")
+    else:
+        context.chat_data["mode"] = wanted
+        await reply_plain(update, f"已切换为 {wanted} 模式。")
+
+
+async def feedback_command(update: Update, context: Context) -> None:
+    chat = update.effective_chat
+    comment = " ".join(context.args or []).strip()
+    if chat is None:
+        return
+    if not comment:
+        await reply_plain(update, FEEDBACK_USAGE)
+        return
+    last = await asyncio.to_thread(_service(context).last_answer, session_id(chat.id))
+    user = update.effective_user
+    await asyncio.to_thread(
+        _feedback(context).record,
+        last.answer_id if last else "",
+        "comment",
+        comment[:4000],
+        f"telegram:{chat.id}:{user.id if user else ''}",
+    )
+    await reply_plain(update, "感谢您的反馈，我们会认真参考！")
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    if is_addressed(update.effective_message, context):
+        await reply_plain(update, UNKNOWN_COMMAND)
+
+
+# -- buttons ---------------------------------------------------------------------------------------
+
+
+async def callback_query(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    chat = update.effective_chat
+    kind, _, rest = (query.data or "").partition(":")
+    if kind == "src":
+        answer_id, _, n = rest.rpartition(":")
+        answer = await find_answer(context, answer_id, chat.id if chat else None)
+        citation = next((c for c in answer.citations if str(c.n) == n), None) if answer else None
+        if citation is None or chat is None:
+            await query.answer(EXPIRED, show_alert=True)
+            return
+        await query.answer(f"原文 {citation.n}")
+        await send_chunks(chat, rendering.render_quote(citation), reply_to=query.message)  # type: ignore[arg-type]
+    elif kind == "fb":
+        answer_id, _, rating = rest.rpartition(":")
+        if rating not in ("up", "down") or not answer_id:
+            await query.answer()
+            return
+        voted: set[tuple[str, int]] = context.bot_data.setdefault("voted", set())
+        key = (answer_id, query.from_user.id)
+        if key in voted:
+            await query.answer("您已经评价过这条回答了，谢谢！")
+            return
+        voted.add(key)
+        await asyncio.to_thread(
+            _feedback(context).record, answer_id, rating, "", f"telegram:{chat.id if chat else ''}:{key[1]}"
+        )
+        await query.answer("感谢反馈！👍" if rating == "up" else "感谢反馈，我们会改进。")
+    elif kind == "ex":
+        await query.answer()
+        examples = rendering.EXAMPLE_QUESTIONS
+        if rest.isdigit() and int(rest) < len(examples):
+            await answer_question(update, context, examples[int(rest)])
+    else:
+        await query.answer()
+
+
+# -- everything else -------------------------------------------------------------------------------
+
+
+async def non_text_message(update: Update, context: Context) -> None:
+    if is_addressed(update.effective_message, context):
+        await reply_plain(update, TEXT_ONLY)
+
+
+async def edited_message(update: Update, context: Context) -> None:
+    if is_addressed(update.effective_message, context):
+        await reply_plain(update, EDITED)
+
+
+async def error_handler(update: object, context: Context) -> None:
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s", update_id, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await update.effective_chat.send_message(APOLOGY)
+        except Exception:
+            log.exception("could not send the apology for update %s", update_id)
