@@ -43,13 +43,14 @@ def buttons(call: Any) -> list[tuple[str, str]]:
 class FakeService:
     """Implements the part of AssistantService the bot uses."""
 
-    modes = ["extractive"]
+    modes = ("extractive",)
     default_mode = "extractive"
 
     def __init__(self, answer_text: str = "", fail: bool = False) -> None:
         self.answer_text = answer_text
         self.fail = fail
         self.asked: list[tuple[str, str | None]] = []
+        self.modes_used: list[str | None] = []
 
     class library:
         @staticmethod
@@ -58,6 +59,7 @@ class FakeService:
 
     def ask(self, question: str, session_id: str | None = None, mode: str | None = None) -> Answer:
         self.asked.append((question, session_id))
+        self.modes_used.append(mode)
         if self.fail:
             raise RuntimeError("boom")
         return Answer(
@@ -318,3 +320,69 @@ def test_docs_and_sources(api: FakeBotAPI, real_service, tmp_path: Path) -> None
     assert "淄政办字〔2021〕78号" in docs and "鲁政字〔2020〕228号" in docs
     assert "部分收录" in docs and "已结束" in docs
     assert sources.count("<blockquote>") == len(real_service.last_answer("tg:44").citations)
+
+
+def test_run_with_polling_against_fake_server(api: FakeBotAPI, tmp_path: Path) -> None:
+    """Real getUpdates polling: the queued update is fetched once and answered."""
+    import asyncio
+
+    from bot.telegram.builder import build_application
+
+    fake = FakeService("轮询回答")
+    api.updates.append(text_update(QUESTION, chat_id=9, user_id=9))
+
+    async def main() -> None:
+        application = build_application(fake, make_settings(tmp_path, api))
+        async with application:
+            await application.post_init(application)
+            await application.start()
+            await application.updater.start_polling(poll_interval=0.05, timeout=0)
+            for _ in range(200):
+                if api.calls_to("sendMessage"):
+                    break
+                await asyncio.sleep(0.05)
+            await application.updater.stop()
+            await application.stop()
+
+    asyncio.run(main())
+    methods = api.methods()
+    assert "deleteWebhook" in methods and "getUpdates" in methods and "setMyCommands" in methods
+    assert fake.asked == [(QUESTION, "tg:9")]
+    assert "轮询回答" in api.sent_texts()[0]
+
+
+def test_mode_command_admin_only(api: FakeBotAPI, tmp_path: Path) -> None:
+    fake = FakeService("x")
+    fake.modes = ("extractive", "openai")
+    settings = make_settings(tmp_path, api, telegram_admin_user_ids=[7])
+    app = feed(
+        fake,
+        settings,
+        [
+            text_update("/mode openai", chat_id=8, user_id=8),
+            text_update("/mode openai", chat_id=7, user_id=7),
+            text_update(QUESTION, chat_id=7, user_id=7),
+        ],
+        with_post_init=True,
+    )
+    texts = api.sent_texts()
+    assert texts[0] == "仅管理员可以切换回答模式。"
+    assert texts[1] == "已切换为 openai 模式。"
+    assert "mode" in {c["command"] for c in api.calls_to("setMyCommands")[0].params["commands"]}
+    assert app.chat_data[7]["mode"] == "openai"
+    assert fake.modes_used == ["openai"]
+
+
+def test_feedback_command_stored(api: FakeBotAPI, tmp_path: Path) -> None:
+    feed(
+        FakeService("x"),
+        make_settings(tmp_path, api),
+        [text_update("/feedback 回答很有用 <谢谢>", chat_id=11, user_id=11)],
+    )
+    rows = (
+        sqlite3.connect(tmp_path / "feedback.sqlite3")
+        .execute("SELECT answer_id, rating, comment FROM feedback")
+        .fetchall()
+    )
+    assert rows == [("", "comment", "回答很有用 <谢谢>")]
+    assert api.sent_texts() == ["感谢您的反馈，我们会认真参考！"]
