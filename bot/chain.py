@@ -248,8 +248,8 @@ def _attribute(
         kept = same + [p for p in passages if p.chunk.doc_id != condensed.doc_hint]
     if condensed and condensed.section_hint:
         hinted = [c for c in snapshot.chunks if c.section_path.startswith(condensed.section_hint)]
-        hinted_passages = [Passage(chunk=c, score=1.0) for c in hinted]
-        kept = hinted_passages + [p for p in kept if p.chunk.chunk_id not in {c.chunk_id for c in hinted}]
+        if hinted:
+            kept = [Passage(chunk=c, score=1.0) for c in hinted]
     return kept
 
 

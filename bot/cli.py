@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, get_settings
@@ -70,6 +71,110 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _service(settings: Settings, show_progress: bool = True):  # type: ignore[no-untyped-def]
+    from bot.service import AssistantService
+
+    service = AssistantService.from_settings(settings)
+    service.library.ensure_built(show_progress=show_progress)
+    return service
+
+
+def _render_answer(answer: Any) -> str:
+    lines = [answer.answer]
+    if answer.citations:
+        lines.append("")
+        lines.append("来源：")
+        for c in answer.citations:
+            number = f" {c.doc_number}" if c.doc_number else ""
+            lines.append(f"[{c.n}] 《{c.title}》{number} · {c.section_path}")
+    for notice in answer.notices:
+        lines.append(f"注意：{notice}")
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.service import InvalidQuestion
+
+    service = _service(settings, show_progress=not args.json)
+    try:
+        answer = service.ask(args.question, session_id=args.session, mode=args.mode)
+    except InvalidQuestion as exc:
+        return _fail(str(exc))
+    if args.json:
+        _print_json(answer.model_dump(mode="json"))
+    else:
+        print(_render_answer(answer))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    import uuid
+
+    from bot.service import InvalidQuestion
+
+    service = _service(settings)
+    session = args.session or f"cli-{uuid.uuid4().hex[:8]}"
+    print("政策问答（输入问题；/sources 查看上一答案的原文，/reset 新对话，/quit 退出）")
+    while True:
+        try:
+            line = input("问> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not line:
+            continue
+        if line in ("/quit", "/exit"):
+            return 0
+        if line == "/reset":
+            service.reset(session)
+            print("已开始新对话。")
+            continue
+        if line == "/sources":
+            last = service.last_answer(session)
+            if last is None or not last.citations:
+                print("暂无可显示的原文。")
+            for c in last.citations if last else []:
+                print(f"[{c.n}] 《{c.title}》{c.doc_number} · {c.section_path}\n{c.quote}\n")
+            continue
+        try:
+            print(_render_answer(service.ask(line, session_id=session, mode=args.mode)))
+        except InvalidQuestion as exc:
+            print(f"! {exc}")
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    # the one arrow back from bot to evals, made inside the command
+    from evals.cli import run_eval
+
+    return run_eval(args, settings)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    updates = {k: v for k, v in {"host": args.host, "port": args.port, "workers": args.workers}.items() if v}
+    settings = settings.model_copy(update=updates)
+    _service(settings).library  # noqa: B018 - builds the index once before workers start
+    uvicorn.run(
+        "bot.api.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_telegram(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.telegram.builder import run_polling
+
+    if settings.telegram_bot_token is None:
+        return _fail("TELEGRAM_BOT_TOKEN is not set (create a bot with @BotFather and export the token)")
+    run_polling(settings)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policybot", description="Cited answers about Zibo/Shandong policies"
@@ -88,6 +193,35 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--doc", help="only this document id")
     search.add_argument("--json", action="store_true")
     search.set_defaults(func=cmd_search)
+
+    modes = ["extractive", "openai", "local"]
+    ask = sub.add_parser("ask", help="answer one question with citations")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the Answer object as JSON")
+    ask.add_argument("--session", help="conversation id for follow-up questions")
+    ask.add_argument("--mode", choices=modes)
+    ask.set_defaults(func=cmd_ask)
+
+    chat = sub.add_parser("chat", help="interactive question answering (/sources, /reset, /quit)")
+    chat.add_argument("--session")
+    chat.add_argument("--mode", choices=modes)
+    chat.set_defaults(func=cmd_chat)
+
+    serve = sub.add_parser("serve", help="HTTP API and web chat page")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.set_defaults(func=cmd_serve)
+
+    telegram = sub.add_parser("telegram", help="run the Telegram bot (long polling)")
+    telegram.set_defaults(func=cmd_telegram)
+
+    evaluate = sub.add_parser("eval", help="run the eval suites")
+    evaluate.add_argument("suite", nargs="?", choices=["all", "retrieval", "qa"], default="all")
+    evaluate.add_argument("--dataset", type=Path, help="a JSONL dataset in the documented format")
+    evaluate.add_argument("--mode", choices=modes)
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(func=cmd_eval)
     return parser
 
 

@@ -18,7 +18,9 @@ def _alias(name: str, *plain: str) -> AliasChoices:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="POLICYBOT_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="POLICYBOT_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     # documents and index
     data_dir: Path = Field(Path("data"), description="index, sessions, feedback and uploads")
@@ -57,6 +59,32 @@ class Settings(BaseSettings):
 
     # conversations
     session_max_turns: int = Field(10, ge=1)
+
+    # HTTP API
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    api_keys: list[str] = Field(default_factory=list, description="empty = open (local use)")
+    admin_key: SecretStr | None = None
+    cors_origins: list[str] = Field(default_factory=list)
+    rate_limit_per_minute: int = 120
+    max_upload_bytes: int = 10 * 1024 * 1024
+    log_answers: bool = True
+    log_retention_days: int = 90
+    json_logs: bool = False
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = Field(
+        None, validation_alias=_alias("TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_TOKEN")
+    )
+    telegram_base_url: str | None = Field(
+        None, validation_alias=_alias("TELEGRAM_BASE_URL", "TELEGRAM_BASE_URL")
+    )
+    telegram_allowed_user_ids: list[int] = Field(default_factory=list)
+    telegram_allowed_chat_ids: list[int] = Field(default_factory=list)
+    telegram_admin_user_ids: list[int] = Field(default_factory=list)
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_rate_limit_per_minute: int = 20
 
     def resolved(self, path: Path) -> Path:
         return path if path.is_absolute() else Path.cwd() / path

@@ -73,9 +73,10 @@ def score_item(
             for doc, quote in evidence
         ):
             hits += 1
-    cited_text = "".join(compact(c.quote) for c in answer.citations)
-    facts = [f for f in facts_in(answer.answer.split("\n", 1)[-1])] if not answer.refused else []
-    supported = sum(1 for f in facts if f in cited_text or f in "".join(facts_in(cited_text)))
+    cited_facts = set(facts_in(" ".join(c.quote for c in answer.citations)))
+    # the first line names the source (title, 文号); the facts to check are in the answer body
+    facts = facts_in(answer.answer.split("\n", 1)[-1]) if not answer.refused else []
+    supported = sum(1 for f in facts if f in cited_facts)
     return QAItemResult(
         id=item.id,
         type=item.type,

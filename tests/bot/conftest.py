@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.service import AssistantService
+from bot.sessions import SQLiteSessionStore
+from retrieval.library import PolicyLibrary
+
+
+@pytest.fixture
+def service(built_library: PolicyLibrary, tmp_path: Path) -> AssistantService:
+    """The extractive default over the real corpus, with its own session store and a fixed clock."""
+    return AssistantService(
+        built_library,
+        SQLiteSessionStore(tmp_path / "sessions.sqlite3"),
+        clock=lambda: dt.date(2026, 11, 29),
+    )
