@@ -162,12 +162,13 @@ def _blocks(document: PolicyDocument) -> list[_Block]:
     lines = _split_lines(document.text)
     title_core = _title_core(document.title)
     content = [line for line in lines if line.kind != "blank"]
-    # the leading document-information block runs to the last 【…】 line of the first run of them
+    # the leading document-information block runs to the last 【…】 line of the first run of them; it
+    # never reaches past a top-level heading (later 【…】 lines start fragments, below)
     info_end = -1
     for index, line in enumerate(content[:40]):
         if line.kind == "meta":
             info_end = index
-        elif info_end >= 0 and line.kind != "meta":
+        elif info_end >= 0 or line.level == 1:
             break
     notice_first = any("通知" in compact(line.text) for line in content[:8] if line.kind == "text")
     preamble_label = NOTICE if notice_first else PREAMBLE

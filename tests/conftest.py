@@ -1,0 +1,108 @@
+"""Shared fixtures: repository paths, one library built over the real corpus per session, and a real
+`chroma run` server for the tests marked `chroma_server`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.library_factory import make_library
+from retrieval.embeddings import E5Embeddings
+from retrieval.library import PolicyLibrary
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CORPUS_DIR = REPO_ROOT / "corpus"
+SERVER_START_TIMEOUT = 60.0
+
+ZIBO = "zibo-new-infra-2021"
+SHANDONG_PLAN = "shandong-new-infra-2020"
+SHANDONG_OPINIONS = "shandong-digital-infra-opinions-2020"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return CORPUS_DIR
+
+
+@pytest.fixture(scope="session")
+def e5() -> E5Embeddings:
+    """One packaged e5 model for the tests that compose a library by hand."""
+    return E5Embeddings(threads=2)
+
+
+def library_settings(data_dir: Path, chroma: tuple[str, int] | None = None) -> Settings:
+    host, port = chroma if chroma else (None, 8000)
+    return Settings(data_dir=data_dir, corpus_dir=CORPUS_DIR, chroma_host=host, chroma_port=port)
+
+
+@pytest.fixture(scope="session")
+def built_library(tmp_path_factory: pytest.TempPathFactory) -> PolicyLibrary:
+    """The real corpus indexed once into embedded Chroma in a temporary data directory."""
+    library = make_library(library_settings(tmp_path_factory.mktemp("library")))
+    report = library.build()
+    assert report.published and not report.errors, report.as_dict()
+    return library
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """A real Chroma server (`chroma run`, the executable installed next to this Python)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    executable = Path(sys.executable).parent / "chroma"
+    if not executable.exists():
+        pytest.fail(f"`chroma` executable not found next to {sys.executable}")
+    host, port = "127.0.0.1", free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    log = (path.parent / f"chroma-server-{port}.log").open("wb")
+    process = subprocess.Popen(
+        [str(executable), "run", "--path", str(path), "--host", host, "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"chroma server exited with code {process.returncode}; see {log.name}")
+            try:
+                client = chromadb.HttpClient(
+                    host=host, port=port, settings=ChromaSettings(anonymized_telemetry=False)
+                )
+                client.heartbeat()
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"chroma server not ready after {SERVER_START_TIMEOUT:.0f}s; see {log.name}")
+                time.sleep(0.25)
+        yield host, port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
