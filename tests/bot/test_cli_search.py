@@ -65,13 +65,6 @@ def test_index_then_search_json(cli_env: Path, capsys: pytest.CaptureFixture[str
     )
 
 
-def test_search_builds_the_index_on_first_use(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["search", "山東省新基建行動方案的文號", "--json"]) == 0
-    passages = json.loads(capsys.readouterr().out)
-    assert passages[0]["doc_id"] == "shandong-new-infra-2020"
-    assert (cli_env / "index" / "CURRENT").is_file()
-
-
 @pytest.mark.parametrize("query", ["", "   ", "\u3000\n"])
 def test_empty_query_is_a_usage_error(cli_env: Path, capsys: pytest.CaptureFixture[str], query: str) -> None:
     assert main(["search", query, "--json"]) == 2
