@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS feedback (
     answer_id TEXT NOT NULL,
     rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
     comment TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT 'api',
     created TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS feedback_answer ON feedback(answer_id);
