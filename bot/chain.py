@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -19,7 +19,7 @@ from bot.condense import Condensed, condense
 from bot.evidence import Unit, term_weights
 from bot.gate import GateDecision, RelevanceGate
 from bot.notices import document_notices
-from bot.question import QuestionAnalysis, analyze
+from bot.question import QuestionAnalysis, analyze, mentioned_places
 from bot.sessions import Turn
 from bot.verify import verify
 from retrieval.index import IndexSnapshot
@@ -225,8 +225,6 @@ def _ms(started: float) -> float:
 def _with_hint(analysis: QuestionAnalysis, condensed: Condensed | None) -> QuestionAnalysis:
     if condensed and condensed.section_hint and analysis.ordinal:
         # the ordinal was resolved by the condenser: answer the section itself
-        from dataclasses import replace
-
         return replace(analysis, ordinal=None, wants_list=False)
     return analysis
 
@@ -236,8 +234,6 @@ def _attribute(
 ) -> list[Passage]:
     """Keep only passages from documents of the place the question names (attribution), and put the
     section a follow-up points at first."""
-    from bot.question import mentioned_places
-
     places = mentioned_places(question) or (mentioned_places(condensed.standalone) if condensed else ())
     kept = list(passages)
     if len(places) == 1:

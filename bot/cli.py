@@ -154,7 +154,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     updates = {k: v for k, v in {"host": args.host, "port": args.port, "workers": args.workers}.items() if v}
     settings = settings.model_copy(update=updates)
-    _service(settings).library  # noqa: B018 - builds the index once before workers start
+    from bot.library_factory import make_library
+
+    make_library(settings).ensure_built(show_progress=True)  # once, before the workers start
     uvicorn.run(
         "bot.api.app:create_app",
         factory=True,

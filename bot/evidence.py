@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from retrieval.chunking import Chunk, heading_level
 from retrieval.index import IndexSnapshot
@@ -165,8 +165,11 @@ class TermWeights:
         return self.idf.get(term, self.default)
 
 
-@lru_cache(maxsize=4)
-def _term_weights(version: str, texts: tuple[str, ...]) -> TermWeights:
+_WEIGHTS_BY_VERSION: dict[str, TermWeights] = {}
+_WEIGHTS_LOCK = threading.Lock()
+
+
+def _compute_term_weights(texts: Sequence[str]) -> TermWeights:
     document_frequency: dict[str, int] = {}
     for text in texts:
         for term in set(tokenize(text)):
@@ -177,7 +180,15 @@ def _term_weights(version: str, texts: tuple[str, ...]) -> TermWeights:
 
 
 def term_weights(snapshot: IndexSnapshot) -> TermWeights:
-    return _term_weights(snapshot.version, tuple(c.contextual_text for c in snapshot.chunks))
+    """IDF weights of one index version, computed once per version (not per question)."""
+    weights = _WEIGHTS_BY_VERSION.get(snapshot.version)
+    if weights is None:
+        weights = _compute_term_weights([c.contextual_text for c in snapshot.chunks])
+        with _WEIGHTS_LOCK:
+            _WEIGHTS_BY_VERSION[snapshot.version] = weights
+            while len(_WEIGHTS_BY_VERSION) > 4:
+                _WEIGHTS_BY_VERSION.pop(next(iter(_WEIGHTS_BY_VERSION)))
+    return weights
 
 
 def salient_terms(
