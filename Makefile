@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint index eval bench reliability local-model clean
+.PHONY: install run test test-api browser lint index eval bench reliability local-model clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check bot retrieval evals tests
 	$(BIN)/python -m pytest
+
+test-api: $(STAMP)
+	$(BIN)/python -m pytest tests/bot/api tests/bot/web
+
+browser:  # Debian's Chromium + a Chinese font for tests/bot/web (as root; never `playwright install`)
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium fonts-wqy-microhei)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot retrieval evals tests

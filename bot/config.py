@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     telegram_allowed_chat_ids: list[int] = Field(default_factory=list)
     telegram_admin_user_ids: list[int] = Field(default_factory=list)
     telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_url: str | None = None
     telegram_rate_limit_per_minute: int = 20
 
     def resolved(self, path: Path) -> Path:

@@ -10,9 +10,10 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -20,7 +21,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.api.deps import ApiKeyDep, RateLimiter, configured_api_keys
-from bot.api.errors import install_handlers, problem_body
+from bot.api.errors import ProblemError, install_handlers, problem_body
 from bot.api.feedback_store import FeedbackStore
 from bot.api.metrics import ApiMetrics
 from bot.api.routes import ask, chat, documents, feedback, health, search
@@ -137,9 +138,59 @@ def _prepare(app: FastAPI, service: AssistantService) -> None:
         log.exception("building or warming up the index failed; /readyz stays 503")
 
 
+def _telegram_application(service: AssistantService | None, settings: Settings) -> tuple[Any, str] | None:
+    """The PTB Application for webhook mode, when both the bot token and the webhook secret are set."""
+    from bot.telegram.config import TelegramConfig
+
+    config = TelegramConfig.from_settings(settings)
+    if not (config.token and config.webhook_secret):
+        return None
+    from bot.telegram.builder import build_application
+
+    return build_application(service, settings, config=config), config.webhook_secret
+
+
+def _telegram_ready(request: Request) -> None:
+    if not getattr(request.app.state, "telegram_running", False):
+        raise ProblemError(
+            503, "Telegram 机器人尚未就绪。", title="Telegram not ready", headers={"Retry-After": "5"}
+        )
+
+
+async def _start_telegram(app: FastAPI, settings: Settings, service: AssistantService) -> None:
+    from bot.telegram import webhook
+
+    application = app.state.telegram
+    application.bot_data["service"] = service
+    url = getattr(settings, "telegram_webhook_url", None) or None
+    if not url:
+        log.warning("telegram_webhook_url not set: setWebhook is not called (register the webhook yourself)")
+    try:
+        await webhook.start(application, url, app.state.telegram_secret)
+    except Exception:
+        app.state.metrics.errors.labels(kind="telegram_startup").inc()
+        log.exception("starting the Telegram webhook application failed; /telegram/webhook answers 503")
+        return
+    app.state.telegram_running = True
+    log.info("Telegram webhook mode: updates at %s", url or webhook.WEBHOOK_PATH)
+
+
+async def _stop_telegram(app: FastAPI) -> None:
+    from bot.telegram import webhook
+
+    if not app.state.telegram_running:
+        return
+    app.state.telegram_running = False
+    try:
+        await webhook.stop(app.state.telegram)
+    except Exception:
+        log.exception("stopping the Telegram application failed")
+
+
 def create_app(service: AssistantService | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     metrics = ApiMetrics()
+    telegram = _telegram_application(service, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -155,9 +206,12 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
             app.state.service = built
             # index build / warm-up may take a while: /healthz answers meanwhile, /readyz says 503
             threading.Thread(target=_prepare, args=(app, built), name="policybot-warmup", daemon=True).start()
+        if app.state.telegram is not None:
+            await _start_telegram(app, settings, app.state.service)
         try:
             yield
         finally:
+            await _stop_telegram(app)
             app.state.feedback_store = None
             store.close()
 
@@ -171,6 +225,9 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
     app.state.service = service
     app.state.metrics = metrics
     app.state.feedback_store = None
+    app.state.telegram = telegram[0] if telegram else None
+    app.state.telegram_secret = telegram[1] if telegram else ""
+    app.state.telegram_running = False
     per_minute = int(getattr(settings, "rate_limit_per_minute", 0) or 0)
     app.state.rate_limiter = RateLimiter(per_minute) if per_minute > 0 else None
     install_handlers(app)
@@ -180,6 +237,10 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(health.router)
+    if telegram is not None:
+        from bot.telegram.webhook import make_webhook_router
+
+        app.include_router(make_webhook_router(*telegram), dependencies=[Depends(_telegram_ready)])
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> FileResponse:
@@ -201,6 +262,10 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
         RequestContextMiddleware,
         metrics=metrics,
         max_upload_bytes=max_upload,
-        templates=lambda: ["/", *app.openapi().get("paths", {})],
+        templates=lambda: [
+            "/",
+            *app.openapi().get("paths", {}),
+            *(["/telegram/webhook"] if telegram is not None else []),
+        ],
     )
     return app

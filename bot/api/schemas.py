@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.answer import Citation
+
+FilterValue = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class AskFilters(BaseModel):
+    """Restrict retrieval to some documents (the fields the retriever supports)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc_id: FilterValue | list[FilterValue] | None = Field(None, max_length=50)
+    issuer: FilterValue | list[FilterValue] | None = Field(None, max_length=50)
+
+    def as_dict(self) -> dict[str, Any] | None:
+        values = {k: v for k, v in self.model_dump(exclude_none=True).items() if v != []}
+        return values or None
 
 
 class AskRequest(BaseModel):
@@ -14,7 +29,7 @@ class AskRequest(BaseModel):
     session_id: str | None = Field(None, max_length=200, description="conversation id for follow-ups")
     mode: Literal["extractive", "openai", "local"] | None = None
     top_k: int | None = Field(None, ge=1, le=50)
-    filters: dict[str, Any] | None = Field(None, description='e.g. {"doc_id": "zibo-new-infra-2021"}')
+    filters: AskFilters | None = Field(None, description='e.g. {"doc_id": "zibo-new-infra-2021"}')
 
     model_config = {
         "json_schema_extra": {"examples": [{"question": "计划要发挥哪类基础设施的共性支撑作用？"}]}
@@ -22,6 +37,24 @@ class AskRequest(BaseModel):
 
 
 class PassageOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "doc_id": "zibo-new-infra-2021",
+                    "title": "淄博市新型基础设施建设三年行动计划(2021-2023年)",
+                    "doc_number": "淄政办字〔2021〕78号",
+                    "section_path": "二、基本原则 › (二)把握系统性,统筹推进、融合发展",
+                    "text": "注重信息基础设施和融合基础设施的协同,发挥创新基础设施的共性支撑作用。",
+                    "score": 0.0328,
+                    "chunk_id": "zibo-new-infra-2021:3",
+                    "start": 1450,
+                    "end": 1487,
+                }
+            ]
+        }
+    )
+
     doc_id: str
     title: str
     doc_number: str = ""
@@ -34,7 +67,25 @@ class PassageOut(BaseModel):
 
 
 class DocumentSummary(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "doc_id": "zibo-new-infra-2021",
+                    "title": "淄博市新型基础设施建设三年行动计划(2021-2023年)",
+                    "doc_number": "淄政办字〔2021〕78号",
+                    "issuer": "淄博市人民政府办公室",
+                    "published": "2021-09-27",
+                    "period": "2021-2023",
+                    "completeness": "partial",
+                    "completeness_note": "仅收录正文的部分章节",
+                    "chunk_count": 12,
+                    "source": "zibo-new-infra-2021.md",
+                }
+            ]
+        },
+    )
 
     doc_id: str
     title: str
@@ -49,22 +100,68 @@ class DocumentSummary(BaseModel):
 
 
 class DocumentDetail(DocumentSummary):
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "doc_id": "zibo-new-infra-2021",
+                    "title": "淄博市新型基础设施建设三年行动计划(2021-2023年)",
+                    "doc_number": "淄政办字〔2021〕78号",
+                    "completeness": "partial",
+                    "period": "2021-2023",
+                    "chunk_count": 12,
+                    "sections": ["一、总体要求", "二、基本原则 › (一)把握前瞻性,适度超前、科学布局"],
+                    "text": "一、总体要求\n……",
+                }
+            ]
+        },
+    )
+
     sections: list[str] = Field(default_factory=list, description="section paths in document order")
     text: str = ""
 
 
 class DeleteResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"deleted": "test-upload-2026", "index_version": "20260105T120000-ab12cd"}]
+        }
+    )
+
     deleted: str
     index_version: str = ""
 
 
 class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"answer_id": "3f9c2a7e0b1d4c5e8f6a7b8c9d0e1f2a", "rating": "up", "comment": "引用准确"}
+            ]
+        }
+    )
+
     answer_id: str = Field(min_length=1, max_length=200)
     rating: Literal["up", "down"]
     comment: str = Field("", max_length=2000)
 
 
 class FeedbackOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "answer_id": "3f9c2a7e0b1d4c5e8f6a7b8c9d0e1f2a",
+                    "rating": "up",
+                    "comment": "引用准确",
+                    "created": "2026-01-05T08:00:00+00:00",
+                }
+            ]
+        }
+    )
+
     id: int
     answer_id: str
     rating: Literal["up", "down"]
@@ -73,6 +170,15 @@ class FeedbackOut(BaseModel):
 
 
 class Status(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"status": "ok", "index_version": None},
+                {"status": "ready", "index_version": "20260105T120000-ab12cd"},
+            ]
+        }
+    )
+
     status: str
     index_version: str | None = None
 
@@ -93,7 +199,18 @@ class ChatMessage(BaseModel):
 
 
 class ChatCompletionRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "policybot",
+                    "messages": [{"role": "user", "content": "计划要发挥哪类基础设施的共性支撑作用？"}],
+                    "stream": False,
+                }
+            ]
+        },
+    )
 
     model: str = "policybot"
     messages: list[ChatMessage] = Field(min_length=1)
@@ -120,6 +237,33 @@ class ChatUsage(BaseModel):
 
 
 class ChatCompletion(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "chatcmpl-3f9c2a7e0b1d4c5e8f6a7b8c9d0e1f2a",
+                    "object": "chat.completion",
+                    "created": 1767600000,
+                    "model": "policybot",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {
+                                "role": "assistant",
+                                "content": "注重信息基础设施和融合基础设施的协同,发挥创新基础设施的共性支撑作用。[1]\n\n"
+                                "[1] 《淄博市新型基础设施建设三年行动计划(2021-2023年)》淄政办字〔2021〕78号",
+                            },
+                            "finish_reason": "stop",
+                            "logprobs": None,
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+                    "citations": [],
+                }
+            ]
+        }
+    )
+
     id: str
     object: Literal["chat.completion"] = "chat.completion"
     created: int
@@ -138,5 +282,16 @@ class ModelCard(BaseModel):
 
 
 class ModelList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "object": "list",
+                    "data": [{"id": "policybot", "object": "model", "created": 0, "owned_by": "policybot"}],
+                }
+            ]
+        }
+    )
+
     object: Literal["list"] = "list"
     data: list[ModelCard]

@@ -48,7 +48,13 @@ async def start_stream(iterator: Iterator[Any]) -> Any:
         200: {
             "description": "the Answer; with ?stream=true or Accept: text/event-stream, server-sent events "
             "`delta` {text}, `citations` [Citation], `done` Answer",
-            "content": {"text/event-stream": {}},
+            "content": {
+                "text/event-stream": {
+                    "schema": {"type": "string"},
+                    "example": 'event: delta\ndata: {"text": "……"}\n\nevent: citations\ndata: [...]\n\n'
+                    'event: done\ndata: {"answer_id": "…", "answer": "……", "citations": [...]}\n\n',
+                }
+            },
         },
     },
 )
@@ -56,10 +62,15 @@ async def ask(
     body: AskRequest,
     request: Request,
     service: ServiceDep,
-    stream: bool = Query(False, description="stream the answer as server-sent events"),
+    stream: bool = Query(False, description="stream the answer as server-sent events", examples=[False]),
 ):
     check_length(body.question)
-    kwargs = {"session_id": body.session_id, "mode": body.mode, "top_k": body.top_k, "filters": body.filters}
+    kwargs = {
+        "session_id": body.session_id,
+        "mode": body.mode,
+        "top_k": body.top_k,
+        "filters": body.filters.as_dict() if body.filters else None,
+    }
     if not wants_stream(request, stream):
         answer = await run_in_threadpool(service.ask, body.question, **kwargs)
         await after_answer(request, answer)

@@ -79,7 +79,18 @@ async def models() -> ModelList:
     "/chat/completions",
     response_model=ChatCompletion,
     summary="Chat completion (OpenAI-compatible)",
-    responses={**PROBLEM_RESPONSES, 200: {"content": {"text/event-stream": {}}}},
+    responses={
+        **PROBLEM_RESPONSES,
+        200: {
+            "content": {
+                "text/event-stream": {
+                    "schema": {"type": "string"},
+                    "example": 'data: {"object": "chat.completion.chunk", "choices": [{"index": 0, '
+                    '"delta": {"content": "……"}, "finish_reason": null}]}\n\ndata: [DONE]\n\n',
+                }
+            }
+        },
+    },
 )
 async def chat_completions(body: ChatCompletionRequest, request: Request, service: ServiceDep):
     question, earlier = split_messages(body)

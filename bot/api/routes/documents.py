@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Path, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from bot.api.deps import AdminDep, ServiceDep, SettingsDep
@@ -13,6 +13,21 @@ from bot.api.schemas import DeleteResult, DocumentDetail, DocumentSummary
 from retrieval.library import DocumentNotFound
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+UPLOAD_EXAMPLE = """---
+id: example-upload-2026
+title: 示例市数字基础设施建设指导意见
+issuer: 示例市人民政府
+doc_number: 示政发〔2026〕1号
+published: 2026-01-05
+period: 2026-2028
+---
+一、总体要求
+
+到2028年，建成5G基站3000个。
+"""
+DocId = Annotated[
+    str, Path(min_length=1, max_length=200, description="document id", examples=["zibo-new-infra-2021"])
+]
 router = APIRouter(prefix="/documents", tags=["documents"])
 
 
@@ -28,7 +43,7 @@ async def list_documents(service: ServiceDep) -> list[DocumentSummary]:
     summary="One document with its text",
     responses=PROBLEM_RESPONSES,
 )
-async def get_document(doc_id: str, service: ServiceDep) -> DocumentDetail:
+async def get_document(doc_id: DocId, service: ServiceDep) -> DocumentDetail:
     snapshot = await run_in_threadpool(service.library.live.current)
     entry = snapshot.documents.get(doc_id)
     if entry is None:
@@ -50,6 +65,11 @@ async def get_document(doc_id: str, service: ServiceDep) -> DocumentDetail:
     summary="Upload a document (admin)",
     dependencies=[AdminDep],
     responses=PROBLEM_RESPONSES,
+    openapi_extra={
+        "requestBody": {
+            "content": {"multipart/form-data": {"example": {"file": UPLOAD_EXAMPLE}}},
+        }
+    },
 )
 async def upload_document(
     request: Request,
@@ -74,7 +94,7 @@ async def upload_document(
     dependencies=[AdminDep],
     responses=PROBLEM_RESPONSES,
 )
-async def delete_document(doc_id: str, service: ServiceDep) -> DeleteResult:
+async def delete_document(doc_id: DocId, service: ServiceDep) -> DeleteResult:
     await run_in_threadpool(service.library.delete_document, doc_id)
     version = await run_in_threadpool(service.library.layout.current_version)
     return DeleteResult(deleted=doc_id, index_version=version or "")

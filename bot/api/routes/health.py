@@ -33,7 +33,18 @@ async def readyz(request: Request) -> Status:
     "/metrics",
     response_class=Response,
     summary="Prometheus metrics",
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+    responses={
+        200: {
+            "description": "Prometheus text exposition format",
+            "content": {
+                CONTENT_TYPE_LATEST: {
+                    "schema": {"type": "string"},
+                    "example": "# TYPE policybot_answers_total counter\n"
+                    'policybot_answers_total{mode="extractive"} 3.0\n',
+                }
+            },
+        }
+    },
 )
 async def metrics(request: Request) -> Response:
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -19,8 +19,11 @@ router = APIRouter(tags=["search"])
 )
 async def search(
     service: ServiceDep,
-    q: Annotated[str, Query(min_length=1, max_length=2000, description="query text")],
-    k: Annotated[int, Query(ge=1, le=50, description="number of passages")] = 5,
+    q: Annotated[
+        str,
+        Query(min_length=1, max_length=2000, description="query text", examples=["创新基础设施 共性支撑"]),
+    ],
+    k: Annotated[int, Query(ge=1, le=50, description="number of passages", examples=[5])] = 5,
 ) -> list[PassageOut]:
     result = await run_in_threadpool(service.library.search, q, k)
     return [

@@ -145,11 +145,12 @@ function renderFeedback(box, answerId) {
       bar.querySelectorAll("button").forEach((b) => { b.disabled = false; });
     }
   };
-  const up = el("button", null, "👍");
-  up.type = "button"; up.title = "有帮助";
+  // labelled, so the buttons stay readable where no emoji font is installed
+  const up = el("button", null, "👍 有帮助");
+  up.type = "button"; up.title = "有帮助"; up.setAttribute("aria-label", "有帮助");
   up.addEventListener("click", () => send("up", up));
-  const down = el("button", null, "👎");
-  down.type = "button"; down.title = "没帮助";
+  const down = el("button", null, "👎 没帮助");
+  down.type = "button"; down.title = "没帮助"; down.setAttribute("aria-label", "没帮助");
   down.addEventListener("click", () => send("down", down));
   bar.append(up, down, status);
   box.appendChild(bar);
