@@ -218,11 +218,62 @@ def build_parser() -> argparse.ArgumentParser:
     telegram = sub.add_parser("telegram", help="run the Telegram bot (long polling)")
     telegram.set_defaults(func=cmd_telegram)
 
-    evaluate = sub.add_parser("eval", help="run the eval suites")
-    evaluate.add_argument("suite", nargs="?", choices=["all", "retrieval", "qa"], default="all")
-    evaluate.add_argument("--dataset", type=Path, help="a JSONL dataset in the documented format")
-    evaluate.add_argument("--mode", choices=modes)
-    evaluate.add_argument("--json", action="store_true")
+    # the arguments only; evals/ is imported by cmd_eval (see evals/README.md)
+    evaluate = sub.add_parser(
+        "eval",
+        help="run the eval suites, compare with the baseline, check/convert datasets",
+        description="Runs every suite (retrieval, QA, multi-turn) for the chosen configurations and writes "
+        "evals/reports/<timestamp>/report.{json,md,html}; or a dataset tool. See evals/README.md.",
+    )
+    evaluate.add_argument(
+        "action",
+        nargs="?",
+        default="all",
+        choices=[
+            "all",
+            "retrieval",
+            "qa",
+            "multiturn",
+            "check-dataset",
+            "import-csv",
+            "export-csv",
+            "export-feedback",
+        ],
+        help="suites (all; retrieval; qa = QA and multi-turn; multiturn), or a dataset tool: check-dataset PATH, "
+        "import-csv CSV OUT.jsonl, export-csv JSONL OUT.csv, export-feedback [--out PATH]",
+    )
+    evaluate.add_argument("paths", nargs="*", type=Path, help="files for the dataset tools")
+    evaluate.add_argument(
+        "--dataset", type=Path, action="append", help="JSONL dataset (retrieval or QA, detected); repeatable"
+    )
+    evaluate.add_argument("--mode", action="append", choices=modes, help="answer mode(s) for QA; repeatable")
+    evaluate.add_argument(
+        "--retriever", action="append", choices=["bm25", "dense", "hybrid", "baseline"], help="repeatable"
+    )
+    evaluate.add_argument("--compare", type=Path, metavar="BASELINE", help="e.g. evals/baseline.json")
+    evaluate.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.01,
+        help="allowed drop of each headline metric and share of items allowed to flip pass→fail (0.01)",
+    )
+    evaluate.add_argument(
+        "--fail-under",
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE",
+        help="fail below a value (metric, config.metric or suite.config.metric); repeatable",
+    )
+    evaluate.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="write the run as the baseline (--compare path or default)",
+    )
+    evaluate.add_argument("--reports-dir", type=Path, help="default evals/reports")
+    evaluate.add_argument("--no-judge", action="store_true", help="no LLM judge even when an endpoint is set")
+    evaluate.add_argument("--no-progress", action="store_true")
+    evaluate.add_argument("--out", type=Path, help="export-feedback output (default stdout)")
+    evaluate.add_argument("--json", action="store_true", help="print metrics and comparison as JSON")
     evaluate.set_defaults(func=cmd_eval)
     return parser
 

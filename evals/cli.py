@@ -1,67 +1,237 @@
-"""`policybot eval`: runs the retrieval and QA suites and writes reports under evals/reports/<timestamp>/."""
+"""`policybot eval`: every suite for every chosen configuration in one run, side-by-side tables, reports
+under evals/reports/<timestamp>/, comparison with the baseline; and the dataset tools (check-dataset,
+import-csv, export-csv, export-feedback)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
-from bot.service import AssistantService
-from bot.sessions import SQLiteSessionStore
-from evals.datasets import QA_DATASET, RETRIEVAL_DATASET, DatasetError
-from evals.qa_eval import by_type, evaluate_qa, qa_table, results_as_dicts, summarize
-from evals.retrieval_eval import evaluate_retrieval, retrieval_summary, retrieval_table
+from evals.compare import check_thresholds, compare, load_baseline, parse_threshold, write_baseline
+from evals.datasets import QA_DATASET, RETRIEVAL_DATASET, DatasetError, detect_format
+from evals.qa_eval import EVAL_DATE
+from evals.retrieval_eval import RETRIEVERS
+from evals.runner import SUITES, run_suites, snapshot
 
 REPORTS_DIR = Path(__file__).parent / "reports"
+BASELINE = Path(__file__).parent / "baseline.json"
+SUITE_ACTIONS = {
+    "all": SUITES,
+    "retrieval": ("retrieval",),
+    "qa": ("qa", "multiturn"),
+    "multiturn": ("multiturn",),
+}
+TOOL_ACTIONS = ("check-dataset", "import-csv", "export-csv", "export-feedback")
 
 
-def run_eval(args: argparse.Namespace, settings: Settings) -> int:
-    # eval conversations go to a throw-away session store, never the users'
-    sessions = SQLiteSessionStore(Path(tempfile.mkdtemp(prefix="policybot-eval-")) / "sessions.sqlite3")
-    service = AssistantService.from_settings(settings, sessions=sessions)
-    service.library.ensure_built(show_progress=True)
-    report: dict[str, Any] = {"created": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    markdown: list[str] = []
+def _err(message: str) -> None:
+    print(f"policybot eval: {message}", file=sys.stderr)
+
+
+def run_eval(args: argparse.Namespace, settings: Settings, service: Any = None) -> int:
     try:
-        if args.suite in ("all", "retrieval"):
-            results = evaluate_retrieval(
-                service.library,
-                args.dataset or RETRIEVAL_DATASET if args.suite == "retrieval" else RETRIEVAL_DATASET,
-            )
-            report["retrieval"] = retrieval_summary(results)
-            markdown += ["## Retrieval", "", retrieval_table(results), ""]
-        if args.suite in ("all", "qa"):
-            dataset = args.dataset if args.suite == "qa" and args.dataset else QA_DATASET
-            qa = evaluate_qa(service, dataset, mode=args.mode)
-            summary, types = summarize(qa), by_type(qa)
-            report["qa"] = {
-                "mode": args.mode or service.default_mode,
-                "overall": summary,
-                "by_type": types,
-                "items": results_as_dicts(qa),
-            }
-            markdown += [f"## QA ({args.mode or service.default_mode})", "", qa_table(summary, types), ""]
+        if args.action in TOOL_ACTIONS:
+            return _run_tool(args, settings, service.library if service is not None else None)
+        return _run_suites(args, settings, service)
     except DatasetError as exc:
-        print(f"policybot: {exc}")
+        _err(str(exc))
         return 2
-    out = REPORTS_DIR / time.strftime("%Y%m%d-%H%M%S")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    (out / "report.md").write_text("\n".join(markdown), encoding="utf-8")
-    if args.json:
-        print(
-            json.dumps(
-                {k: v for k, v in report.items() if k != "qa"}
-                | ({"qa": {k: v for k, v in report["qa"].items() if k != "items"}} if "qa" in report else {}),
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+
+
+# -- the suites ---------------------------------------------------------------------------------------
+def _make_service(settings: Settings) -> Any:
+    from bot.service import AssistantService
+    from bot.sessions import SQLiteSessionStore
+
+    # eval conversations go to a throw-away session store, never the users'; answers as of a fixed day
+    sessions = SQLiteSessionStore(Path(tempfile.mkdtemp(prefix="policybot-eval-")) / "sessions.sqlite3")
+    return AssistantService.from_settings(settings, sessions=sessions, clock=lambda: EVAL_DATE)
+
+
+def _report_dir(root: Path) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out, n = root / stamp, 1
+    while out.exists():
+        n += 1
+        out = root / f"{stamp}-{n}"
+    return out
+
+
+def _run_suites(args: argparse.Namespace, settings: Settings, service: Any) -> int:
+    from evals.judge import judge_for
+    from evals.report import markdown, write_reports
+
+    suites = SUITE_ACTIONS[args.action]
+    retrieval_dataset: Path | None = RETRIEVAL_DATASET
+    qa_dataset: Path | None = QA_DATASET
+    if args.dataset:
+        retrieval_dataset = qa_dataset = None
+        for path in args.dataset:
+            if detect_format(path) == "retrieval":
+                retrieval_dataset = path
+            else:
+                qa_dataset = path
+    baseline = None
+    if args.compare and not (args.update_baseline and not args.compare.exists()):
+        try:
+            baseline = load_baseline(args.compare)
+        except (OSError, ValueError) as exc:
+            _err(f"cannot read the baseline: {exc}")
+            return 2
+    try:
+        thresholds = [parse_threshold(t) for t in args.fail_under]
+    except ValueError as exc:
+        _err(str(exc))
+        return 2
+
+    service = service or _make_service(settings)
+    service.library.ensure_built(show_progress=not args.no_progress)
+    available = service.modes
+    base_suites = (baseline or {}).get("suites", {})
+    if args.mode:
+        modes = list(dict.fromkeys(args.mode))
+    elif baseline is not None:  # compare what the baseline holds
+        modes = list(dict.fromkeys(m for s in ("qa", "multiturn") for m in base_suites.get(s, {}))) or [
+            "extractive"
+        ]
+    elif args.update_baseline:
+        modes = ["extractive"]  # the committed baseline is the deterministic default
     else:
-        print("\n".join(markdown))
-        print(f"reports: {out}")
+        modes = available
+    unknown = [m for m in modes if m not in available]
+    if unknown:
+        _err(f"answer mode(s) {', '.join(unknown)} not configured; available: {', '.join(available)}")
+        return 2
+    if args.retriever:
+        retrievers = list(dict.fromkeys(args.retriever))
+    elif baseline is not None and "retrieval" in base_suites:
+        retrievers = [r for r in base_suites["retrieval"] if r in RETRIEVERS]
+    else:
+        retrievers = list(RETRIEVERS)
+    judge = None if args.no_judge else judge_for(service)
+
+    created = time.strftime("%Y-%m-%dT%H:%M:%S")
+    run = run_suites(
+        service,
+        suites=suites,
+        retrievers=retrievers,
+        modes=modes,
+        retrieval_dataset=retrieval_dataset,
+        qa_dataset=qa_dataset,
+        judge=judge,
+        show_progress=not args.no_progress,
+    )
+    if not run.retrieval and not run.qa and not run.multiturn:
+        _err("nothing to evaluate (no dataset for the chosen suites)")
+        return 2
+    snap = snapshot(run)
+    comparison = None
+    if baseline is not None:
+        comparison = compare(snap, baseline, args.tolerance, name=str(args.compare))
+        if baseline.get("datasets") and baseline["datasets"] != snap["datasets"]:
+            comparison.missing_configs.append(
+                f"(datasets differ: baseline {baseline['datasets']}, now {snap['datasets']})"
+            )
+    problems = check_thresholds(run.metrics(), thresholds)
+    extra = {
+        "index_version": service.library.live.current().version,
+        "top_k": service.top_k,
+        "eval_date": EVAL_DATE.isoformat(),
+    }
+    out = write_reports(
+        _report_dir(args.reports_dir or REPORTS_DIR), run, created, comparison, problems, extra
+    )
+    if args.update_baseline:
+        target = args.compare or BASELINE
+        write_baseline(target, snap)
+    if args.json:
+        payload: dict[str, Any] = {
+            "metrics": run.metrics(),
+            "by_type": run.by_type(),
+            "reports": str(out),
+            "seconds": round(run.seconds, 2),
+        }
+        if comparison is not None:
+            payload["comparison"] = comparison.as_dict()
+        if problems:
+            payload["fail_under"] = problems
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(markdown(run, comparison, problems))
+        print(f"eval took {run.seconds:.1f} s; reports: {out}/report.html")
+        if args.update_baseline:
+            print(f"baseline written: {args.compare or BASELINE}")
+    failed = bool(problems) or (comparison is not None and not comparison.ok and not args.update_baseline)
+    return 1 if failed else 0
+
+
+# -- dataset tools ------------------------------------------------------------------------------------
+def _run_tool(args: argparse.Namespace, settings: Settings, library: Any = None) -> int:
+    from evals import dataset_tools
+
+    needed = {"check-dataset": 1, "import-csv": 2, "export-csv": 2, "export-feedback": 0}[args.action]
+    if len(args.paths) != needed:
+        usage = {
+            "check-dataset": "check-dataset PATH",
+            "import-csv": "import-csv CSV OUT.jsonl",
+            "export-csv": "export-csv JSONL OUT.csv",
+            "export-feedback": "export-feedback [--out PATH]",
+        }[args.action]
+        _err(f"usage: policybot eval {usage}")
+        return 2
+    if args.action == "check-dataset":
+        if library is None:
+            from bot.library_factory import make_library
+
+            library = make_library(settings)
+        library.ensure_built(show_progress=not args.no_progress)
+        documents, _ = library.load_documents()
+        sections = [(c.doc_id, c.section_path) for c in library.live.current().chunks]
+        path = args.paths[0]
+        kind, errors, warnings = dataset_tools.check_dataset(
+            path, {d.doc_id: d.text for d in documents}, sections
+        )
+        for message in warnings:
+            print(f"{path}: warning: {message}")
+        for message in errors:
+            print(f"{path}: {message}")
+        if errors:
+            print(f"{path}: {len(errors)} problem(s) ({kind} dataset)")
+            return 1
+        print(f"{path}: ok ({kind} dataset)")
+        return 0
+    if args.action == "export-csv":
+        source, out = args.paths
+        if detect_format(source) != "qa":
+            _err(f"{source} is not a QA dataset")
+            return 2
+        count = dataset_tools.export_csv(source, out)
+        print(f"{count} items written to {out}")
+        return 0
+    if args.action == "import-csv":
+        source, out = args.paths
+        count, problems = dataset_tools.import_csv(source, out)
+        for message in problems:
+            print(f"{source}: {message}")
+        if problems:
+            return 1
+        print(f"{count} items written to {out}; check them with `policybot eval check-dataset {out}`")
+        return 0
+    db = settings.resolved(settings.data_dir) / "feedback.sqlite3"
+    drafts, skipped = dataset_tools.export_feedback(db)
+    lines = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in drafts)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(lines, encoding="utf-8")
+        print(f"{len(drafts)} draft item(s) written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(lines)
+    if skipped:
+        print(f"{skipped} thumbs-down answer(s) skipped: the answer was not logged", file=sys.stderr)
     return 0

@@ -1,16 +1,20 @@
-"""Loading eval datasets (JSONL) with line-numbered errors."""
+"""Eval datasets (JSONL): the two item formats, loading with line-numbered errors, format detection."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 DATASETS_DIR = Path(__file__).parent / "datasets"
 RETRIEVAL_DATASET = DATASETS_DIR / "retrieval.jsonl"
 QA_DATASET = DATASETS_DIR / "qa.jsonl"
+
+DatasetKind = Literal["retrieval", "qa"]
+QA_FIELDS = ("id", "type", "question", "answerable", "expect_all", "expect_none", "evidence", "turns")
+RETRIEVAL_FIELDS = ("id", "type", "query", "gold")
 
 
 class DatasetError(ValueError):
@@ -21,24 +25,24 @@ class DatasetError(ValueError):
 
 
 class GoldSection(BaseModel):
-    doc_id: str
-    section_path: str
+    doc_id: str = Field(min_length=1)
+    section_path: str = Field(min_length=1)
 
 
 class RetrievalItem(BaseModel):
-    id: str
+    id: str = Field(min_length=1)
     type: str
     query: str = Field(min_length=1)
     gold: list[GoldSection] = Field(min_length=1)
 
 
 class Evidence(BaseModel):
-    doc_id: str
+    doc_id: str = Field(min_length=1)
     quote: str = Field(min_length=1)
 
 
 class QAItem(BaseModel):
-    id: str
+    id: str = Field(min_length=1)
     type: str
     question: str = Field(min_length=1)
     answerable: bool
@@ -46,6 +50,16 @@ class QAItem(BaseModel):
     expect_none: list[str] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
     turns: list[str] | None = None
+    needs_review: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_a_draft(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("needs_review"):
+            raise ValueError(
+                "needs_review is set: a draft; complete answerable, expect_all and evidence, then remove needs_review"
+            )
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> QAItem:
@@ -54,32 +68,61 @@ class QAItem(BaseModel):
                 raise ValueError("turns needs at least two questions")
             if self.turns[-1] != self.question:
                 raise ValueError("the last turn must equal question")
-        if any(not group for group in self.expect_all):
+        if any(not group or any(not alt for alt in group) for group in self.expect_all):
             raise ValueError("expect_all groups must not be empty")
+        if any(not s for s in self.expect_none):
+            raise ValueError("expect_none strings must not be empty")
         return self
 
     @property
     def conversation(self) -> list[str]:
         return self.turns or [self.question]
 
+    @property
+    def multi_turn(self) -> bool:
+        return bool(self.turns)
+
+
+def _format_error(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'item'}: {e['msg']}" for e in exc.errors())
+
+
+def iter_lines(path: Path) -> list[tuple[int, str]]:
+    return [
+        (number, line)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if line.strip()
+    ]
+
 
 def load_jsonl(path: Path, model: type[BaseModel]) -> list[Any]:
+    """All items of a dataset, or a DatasetError listing every problem with its line number."""
+    items, problems = parse_jsonl(path, model)
+    if problems:
+        raise DatasetError(path, problems)
+    return items
+
+
+def parse_jsonl(path: Path, model: type[BaseModel]) -> tuple[list[Any], list[str]]:
+    """Valid items and line-numbered problems (invalid JSON, schema, duplicate ids)."""
     if not path.is_file():
-        raise DatasetError(path, [f"{path}: file not found"])
+        return [], [f"{path}: file not found"]
     items: list[Any] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    for number, line in iter_lines(path):
         try:
-            item = model.model_validate(json.loads(line))
+            data = json.loads(line)
         except json.JSONDecodeError as exc:
             problems.append(f"line {number}: invalid JSON ({exc.msg} at column {exc.colno})")
             continue
+        if not isinstance(data, dict):
+            problems.append(f"line {number}: expected a JSON object")
+            continue
+        try:
+            item = model.model_validate(data)
         except ValidationError as exc:
-            details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'item'}: {e['msg']}" for e in exc.errors())
-            problems.append(f"line {number}: {details}")
+            problems.append(f"line {number}: {_format_error(exc)}")
             continue
         identifier = item.id  # type: ignore[attr-defined]
         if identifier in seen:
@@ -87,6 +130,27 @@ def load_jsonl(path: Path, model: type[BaseModel]) -> list[Any]:
             continue
         seen[identifier] = number
         items.append(item)
-    if problems:
-        raise DatasetError(path, problems)
-    return items
+    return items, problems
+
+
+def detect_format(path: Path) -> DatasetKind:
+    """`retrieval` (items with query/gold) or `qa` (items with question/answerable), from the first object."""
+    if not path.is_file():
+        raise DatasetError(path, [f"{path}: file not found"])
+    for number, line in iter_lines(path):
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(
+                path, [f"line {number}: invalid JSON ({exc.msg} at column {exc.colno})"]
+            ) from exc
+        if isinstance(data, dict):
+            if "query" in data or "gold" in data:
+                return "retrieval"
+            if "question" in data or "answerable" in data:
+                return "qa"
+        raise DatasetError(
+            path,
+            [f"line {number}: neither a retrieval item (query, gold) nor a QA item (question, answerable)"],
+        )
+    raise DatasetError(path, [f"{path}: the dataset is empty"])

@@ -33,3 +33,24 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def safe_ratio(numerator: float, denominator: float, empty: float = 1.0) -> float:
     return numerator / denominator if denominator else empty
+
+
+def contains_any(text: str, alternatives: Sequence[str]) -> bool:
+    """Whether the (compacted) text contains one of the alternatives (compacted the same way)."""
+    body = compact(text)
+    return any(compact(alt) in body for alt in alternatives)
+
+
+def overlaps(passage: str, quote: str, run: int = 8) -> bool:
+    """A passage holds a quote when it contains it, or shares a run of `run` characters with it
+    (quotes may straddle two chunks). Both arguments are compacted first."""
+    p, q = compact(passage), compact(quote)
+    if not q:
+        return False
+    if q in p:
+        return True
+    return any(q[i : i + run] in p for i in range(0, max(1, len(q) - run + 1), max(1, run // 2)))
+
+
+def mean(values: Sequence[float], empty: float = 1.0) -> float:
+    return sum(values) / len(values) if values else empty

@@ -18,6 +18,7 @@ from retrieval.chunking import Chunk
 from retrieval.library import PolicyLibrary
 
 RETRIEVERS = ("bm25", "dense", "hybrid", "baseline")
+RETRIEVAL_HEADLINE = ("hit@1", "hit@5", "mrr")
 
 
 @dataclass
@@ -28,6 +29,7 @@ class RetrievalItemResult:
     rank: int | None
     retrieved: list[tuple[str, str]]
     latency_ms: float
+    gold: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -72,8 +74,12 @@ def evaluate_retrieval(
     retrievers: Sequence[str] = RETRIEVERS,
     k: int = 5,
     show_progress: bool = True,
+    *,
+    items: Sequence[RetrievalItem] | None = None,
+    progress: tqdm | None = None,
 ) -> dict[str, RetrievalScores]:
-    items: list[RetrievalItem] = load_jsonl(dataset, RetrievalItem)
+    if items is None:
+        items = load_jsonl(dataset, RetrievalItem)
     snapshot = library.live.current()
     results: dict[str, RetrievalScores] = {}
     baseline = None
@@ -82,7 +88,10 @@ def evaluate_retrieval(
         baseline = TutorialBaseline(documents, library.embeddings)
     for name in retrievers:
         scores = RetrievalScores(name)
-        for item in tqdm(items, desc=f"retrieval/{name}", disable=not show_progress, leave=False):
+        bar = progress or tqdm(
+            total=len(items), desc=f"retrieval/{name}", disable=not show_progress, leave=False
+        )
+        for item in items:
             started = time.perf_counter()
             if name == "baseline":
                 assert baseline is not None
@@ -97,9 +106,12 @@ def evaluate_retrieval(
             gold = [(g.doc_id, g.section_path) for g in item.gold]
             scores.items.append(
                 RetrievalItemResult(
-                    item.id, item.type, item.query, first_hit_rank(retrieved, gold), retrieved, latency
+                    item.id, item.type, item.query, first_hit_rank(retrieved, gold), retrieved, latency, gold
                 )
             )
+            bar.update(1)
+        if progress is None:
+            bar.close()
         results[name] = scores
     return results
 
