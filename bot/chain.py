@@ -16,15 +16,15 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from bot.answer import REFUSAL_SENTENCE, Citation, Usage
 from bot.answerers.extractive import Draft, ExtractiveAnswerer
 from bot.condense import Condensed, condense
-from bot.evidence import Unit, term_weights
-from bot.gate import GateDecision, RelevanceGate
+from bot.evidence import Unit, UnitVectors, corpus_text, latest_year, term_weights
+from bot.gate import GateDecision, RelevanceGate, gate_features, label_match
 from bot.notices import document_notices
-from bot.question import QuestionAnalysis, analyze, mentioned_places
+from bot.question import QuestionAnalysis, analyze, mentioned_places, place_names
 from bot.sessions import Turn
 from bot.verify import verify
 from retrieval.index import IndexSnapshot
 from retrieval.library import PolicyLibrary
-from retrieval.normalize import compact
+from retrieval.normalize import compact, to_simplified
 from retrieval.retriever import Passage, SearchResult
 
 FALLBACK_NOTICE = "生成式回答未通过核验（{why}），已改为原文摘录回答。"
@@ -88,6 +88,7 @@ class AnswerChain:
         self.generators = generators or {}
         self.fallback = fallback
         self.clock = clock
+        self.unit_vectors = UnitVectors(library.embeddings)
         self.runnable: Runnable[ChainState, ChainState] = build_chain(self)
 
     # -- steps -------------------------------------------------------------------------------------
@@ -100,6 +101,13 @@ class AnswerChain:
             if rewritten:
                 state.condensed = Condensed(rewritten, state.condensed.section_hint, state.condensed.doc_hint)
         state.analysis = analyze(state.question)
+        if state.condensed.standalone != state.question:
+            # a follow-up asks what the conversation asked, about what this turn names
+            own = state.analysis
+            carried = analyze(state.condensed.standalone)
+            state.analysis = replace(
+                carried, text=own.text, places=own.places or carried.places, ordinal=own.ordinal
+            )
         state.timings_ms["condense"] = _ms(started)
         return state
 
@@ -119,16 +127,36 @@ class AnswerChain:
         return state
 
     def decide(self, state: ChainState) -> ChainState:
-        assert state.snapshot is not None
-        weights = term_weights(state.snapshot)
-        vocabulary = state.snapshot.bm25.vocabulary
+        assert state.snapshot is not None and state.analysis is not None
+        snapshot, analysis = state.snapshot, state.analysis
+        later = [y for y in analysis.years if y > latest_year(snapshot)]
+        foreign = [
+            p for p in place_names(to_simplified(state.question)) if compact(p) not in corpus_text(snapshot)
+        ]
         if state.condensed and state.condensed.section_hint:
             state.decision = GateDecision(True, 1.0, {"section_hint": 1.0})
-        elif state.analysis and state.analysis.metadata_fields and state.passages:
+        elif analysis.metadata_fields and state.passages:
             # a question about a document's own fields: the metadata answerer decides from the fields
             state.decision = GateDecision(True, 1.0, {"metadata": 1.0})
+        elif later and not analysis.metadata_fields:
+            state.decision = GateDecision(False, 0.0, {}, f"文件不涉及{later[0]}年的情况")
+        elif foreign:
+            state.decision = GateDecision(False, 0.0, {}, f"本库文件不涉及{foreign[0]}")
+        elif analysis.wants_list and state.passages and label_match(state.question, state.passages[:3]):
+            # "基本原则有哪些？": the question names a numbered section; its items are the answer
+            state.decision = GateDecision(True, 1.0, {"label_match": 1.0})
+        elif not state.passages:
+            state.decision = GateDecision(False, 0.0, {}, "没有检索到相关条文")
         else:
-            state.decision = self.gate.decide(state.standalone, state.passages, weights, vocabulary)
+            features = gate_features(
+                state.standalone,
+                state.passages,
+                term_weights(snapshot),
+                snapshot.bm25.vocabulary,
+                {doc_id: entry["text"] for doc_id, entry in snapshot.documents.items()},
+                self._similarity(state),
+            )
+            state.decision = self.gate.decide(features)
         if not state.decision.answerable:
             state.refused, state.refusal_reason = True, state.decision.reason
         return state
@@ -157,9 +185,27 @@ class AnswerChain:
             state.notices.extend(n for n in document_notices(docs, self.clock()) if n not in state.notices)
         return state
 
+    def _similarity(self, state: ChainState) -> Any:
+        """Dense sentence similarity, unless the vector store is down (then words alone decide)."""
+        if state.search is not None and state.search.degraded:
+            return None
+        try:
+            return self.unit_vectors.similarity_to(state.standalone)
+        except Exception:  # an embeddings endpoint that fails must not fail the answer
+            return None
+
+    def warm_up(self) -> None:
+        self.unit_vectors.warm_up(self.library.live.current())
+
     # -- answer modes ------------------------------------------------------------------------------
     def _extractive(self, state: ChainState) -> None:
         assert state.snapshot is not None and state.analysis is not None
+        hint = state.condensed.section_hint if state.condensed else None
+        if hint:
+            hinted = [p.chunk for p in state.passages if p.chunk.section_path.startswith(hint)]
+            state.draft = self.extractive.section(hinted, hint)
+            state.answer, state.citations = compose_extractive(state.draft, state.passages)
+            return
         draft = self.extractive.draft(
             state.standalone,
             _with_hint(state.analysis, state.condensed),
@@ -167,6 +213,7 @@ class AnswerChain:
             state.snapshot,
             term_weights(state.snapshot),
             state.snapshot.bm25.vocabulary,
+            self._similarity(state),
         )
         state.draft = draft
         if draft.refusal_reason or not draft.units:
@@ -177,6 +224,7 @@ class AnswerChain:
 
     def _generative(self, state: ChainState, generator: Generator) -> None:
         passages = state.passages
+        started = time.perf_counter()
         try:
             if state.stream_sink is not None:
                 pieces: list[str] = []
@@ -188,11 +236,13 @@ class AnswerChain:
             else:
                 text, usage = generator.generate(state.standalone, passages)
         except Exception as exc:  # endpoint down, timeout, garbage: the user still gets an answer
+            state.timings_ms["llm"] = _ms(started)
             if not self.fallback:
                 raise
             state.notices.append(FALLBACK_NOTICE.format(why=f"模型服务不可用：{exc.__class__.__name__}"))
             self._extractive(state)
             return
+        state.timings_ms["llm"] = _ms(started)
         state.usage = usage
         check = verify(text, [p.chunk.text for p in passages])
         if not check.ok:
@@ -293,18 +343,15 @@ def compose_extractive(draft: Draft, passages: Sequence[Passage]) -> tuple[str, 
 
 
 def refusal_text(snapshot: IndexSnapshot | None) -> str:
+    """The fixed refusal sentence, then what the library does cover (titles only: no numbers or 文号 that
+    could be mistaken for an answer)."""
     scope = ""
     if snapshot is not None:
         titles = []
         for entry in snapshot.documents.values():
-            s = entry["summary"]
-            extra = "，部分内容" if s.get("completeness") == "partial" else ""
-            number = (
-                f"（{s['doc_number']}{extra}）"
-                if s.get("doc_number")
-                else (f"（{extra[1:]}）" if extra else "")
-            )
-            titles.append(f"《{s['title']}》{number}")
+            summary = entry["summary"]
+            extra = "（部分内容）" if summary.get("completeness") == "partial" else ""
+            titles.append(f"《{summary['title']}》{extra}")
         scope = (
             "本库收录的文件："
             + "、".join(titles)

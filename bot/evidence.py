@@ -6,8 +6,11 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from retrieval.chunking import Chunk, heading_level
 from retrieval.index import IndexSnapshot
@@ -87,7 +90,7 @@ GENERIC_TERMS = frozenset(
     ]
 )
 NUMBER = re.compile(
-    r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?(?![A-Za-z0-9]|\s*年(?!底))|[一二三四五六七八九十百千万]+[个项条家座万]"
+    r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?(?![0-9]|\s*年)|[一二三四五六七八九十百千万]+[个项条家座万]"
 )
 MONEY = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元)")
 
@@ -191,13 +194,45 @@ def term_weights(snapshot: IndexSnapshot) -> TermWeights:
     return weights
 
 
+_LATEST_YEAR: dict[str, int] = {}
+_CORPUS_TEXT: dict[str, str] = {}
+
+
+def corpus_text(snapshot: IndexSnapshot) -> str:
+    """All document text of one index version, normalised for matching (cached per version)."""
+    text = _CORPUS_TEXT.get(snapshot.version)
+    if text is None:
+        text = compact(
+            "\n".join(e.get("text", "") + e["summary"].get("title", "") for e in snapshot.documents.values())
+        )
+        _CORPUS_TEXT.clear()
+        _CORPUS_TEXT[snapshot.version] = text
+    return text
+
+
+def latest_year(snapshot: IndexSnapshot) -> int:
+    """The latest year any document of this index version mentions (its text or its period)."""
+    year = _LATEST_YEAR.get(snapshot.version)
+    if year is None:
+        years = [
+            int(y)
+            for entry in snapshot.documents.values()
+            for y in re.findall(
+                r"(?<!\d)(20\d\d)(?!\d)", entry.get("text", "") + str(entry["summary"].get("period", ""))
+            )
+        ]
+        year = max(years, default=0)
+        _LATEST_YEAR[snapshot.version] = year
+    return year
+
+
 def salient_terms(
     question: str, weights: TermWeights, corpus_vocabulary: set[str] | None = None
 ) -> dict[str, float]:
     """Content terms of a question with their weights; English words the corpus does not know are
     dropped (their glossary translations stand in for them)."""
     terms: dict[str, float] = {}
-    for term in tokenize(question, expand=False):
+    for term in tokenize(question, expand=False, search_mode=False):
         if term in GENERIC_TERMS or (len(term) < 2 and not term.isdigit()):
             continue
         if (
@@ -229,8 +264,50 @@ def unit_score(terms: dict[str, float], unit: Unit) -> float:
     return sum(w for t, w in terms.items() if _present(t, haystack))
 
 
+ENUMERATION = re.compile(r"[^、，,。]{1,12}、[^、，,。]{1,12}、")
+
+
 def has_number(text: str, ignore: Sequence[str] = ()) -> bool:
     cleaned = text
     for word in ignore:
         cleaned = cleaned.replace(word, "")
     return bool(NUMBER.search(cleaned))
+
+
+class UnitVectors:
+    """Dense vectors of evidence units, computed once per distinct sentence and kept in memory.
+
+    Sentence-level similarity finds the right sentence for paraphrased questions, where words do not match."""
+
+    def __init__(self, embeddings: Any, max_items: int = 50_000) -> None:
+        self.embeddings = embeddings
+        self.max_items = max_items
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            computed = self.embeddings.embed_documents(missing)
+            with self._lock:
+                if len(self._vectors) + len(missing) > self.max_items:
+                    self._vectors.clear()
+                for text, vector in zip(missing, computed, strict=True):
+                    self._vectors[text] = np.asarray(vector, dtype=np.float32)
+        return np.vstack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
+
+    def warm_up(self, snapshot: IndexSnapshot, limit: int = 3000) -> None:
+        units = [u.text for c in snapshot.chunks if not c.is_heading_only for u in units_of(c)]
+        if len(units) <= limit:
+            for i in range(0, len(units), 32):
+                self.vectors(units[i : i + 32])
+
+    def similarity_to(self, question: str) -> Callable[[Sequence[Unit]], np.ndarray]:
+        query = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
+
+        def score(units: Sequence[Unit]) -> np.ndarray:
+            if not units:
+                return np.zeros(0, dtype=np.float32)
+            return self.vectors([u.text for u in units]) @ query
+
+        return score

@@ -1,20 +1,27 @@
 """The relevance gate: decides, deterministically, whether the retrieved passages can answer the question.
 
-Score = weighted share of the question's content terms found in the best passages (IDF weights), plus a
-bonus for a strong dense match. The threshold is calibrated on the QA eval set
-(`python -m evals.calibrate_gate`); the chosen value and its precision/recall are in the README."""
+A logistic model over a few explainable features (how much of the question's content the passages contain,
+dense similarity of the best passage and the best sentence, whether the question names a section of the
+document). Its weights and threshold are calibrated on the QA eval set by `python -m evals.calibrate_gate`,
+which writes bot/data/gate.json; the README records the calibration numbers."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
 
-from bot.evidence import TermWeights, coverage, salient_terms
+import numpy as np
+
+from bot.answerers.extractive import strip_numbering
+from bot.evidence import TermWeights, Unit, coverage, salient_terms, units_of
+from retrieval.normalize import compact
 from retrieval.retriever import Passage
 
-DEFAULT_THRESHOLD = 0.2
-DENSE_BONUS_FROM = 0.88
-DENSE_BONUS_SCALE = 4.0
+FEATURES = ("coverage", "top_coverage", "doc_coverage", "dense", "unit_dense", "label_match", "log_terms")
 
 
 @dataclass(frozen=True)
@@ -25,36 +32,70 @@ class GateDecision:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class GateModel:
+    """Standardised logistic regression: p = sigmoid(bias + Σ w·(x - mean)/scale)."""
+
+    weights: dict[str, float]
+    mean: dict[str, float]
+    scale: dict[str, float]
+    bias: float
+    threshold: float
+
+    @classmethod
+    def load(cls) -> GateModel:
+        data = json.loads(resources.files("bot").joinpath("data/gate.json").read_text(encoding="utf-8"))
+        return cls(data["weights"], data["mean"], data["scale"], data["bias"], data["threshold"])
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(
+            w * (features[name] - self.mean[name]) / (self.scale[name] or 1.0)
+            for name, w in self.weights.items()
+        )
+        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+
+def label_match(question: str, passages: Sequence[Passage]) -> float:
+    """1 when the question names a section (e.g. 基本原则, 保障措施) of one of the top passages."""
+    asked = compact(question)
+    for passage in passages:
+        for part in passage.chunk.section_parts:
+            label = compact(strip_numbering(part))
+            if len(label) >= 3 and label in asked:
+                return 1.0
+    return 0.0
+
+
+def gate_features(
+    question: str,
+    passages: Sequence[Passage],
+    weights: TermWeights,
+    vocabulary: set[str],
+    document_texts: dict[str, str],
+    similarity: Callable[[Sequence[Unit]], np.ndarray] | None = None,
+) -> dict[str, float]:
+    terms = salient_terms(question, weights, vocabulary)
+    top = list(passages[:3])
+    units = [u for p in top for u in units_of(p.chunk) if not u.is_heading]
+    unit_dense = float(similarity(units).max()) if similarity is not None and units else 0.0
+    docs = dict.fromkeys(p.chunk.doc_id for p in top)
+    return {
+        "coverage": coverage(terms, "\n".join(p.chunk.contextual_text for p in top)),
+        "top_coverage": coverage(terms, top[0].chunk.contextual_text) if top else 0.0,
+        "doc_coverage": coverage(terms, "\n".join(document_texts.get(d, "") for d in docs)),
+        "dense": max((p.dense_score or 0.0 for p in top), default=0.0),
+        "unit_dense": unit_dense,
+        "label_match": label_match(question, top),
+        "log_terms": math.log1p(len(terms)),
+    }
+
+
 class RelevanceGate:
-    def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
-        self.threshold = threshold
+    def __init__(self, model: GateModel | None = None) -> None:
+        self.model = model or GateModel.load()
 
-    def features(
-        self, question: str, passages: Sequence[Passage], weights: TermWeights, vocabulary: set[str]
-    ) -> dict[str, float]:
-        terms = salient_terms(question, weights, vocabulary)
-        top = passages[:3]
-        text = "\n".join(p.chunk.contextual_text for p in top)
-        best_dense = max((p.dense_score or 0.0 for p in top), default=0.0)
-        return {
-            "coverage": coverage(terms, text),
-            "top_coverage": coverage(terms, top[0].chunk.contextual_text) if top else 0.0,
-            "dense": best_dense,
-            "bm25": max((p.bm25_score for p in top), default=0.0),
-            "terms": float(len(terms)),
-        }
-
-    def score(self, features: dict[str, float]) -> float:
-        bonus = max(0.0, features["dense"] - DENSE_BONUS_FROM) * DENSE_BONUS_SCALE
-        return features["coverage"] + bonus
-
-    def decide(
-        self, question: str, passages: Sequence[Passage], weights: TermWeights, vocabulary: set[str]
-    ) -> GateDecision:
-        if not passages:
-            return GateDecision(False, 0.0, {}, "没有检索到相关条文")
-        features = self.features(question, passages, weights, vocabulary)
-        score = self.score(features)
-        if score < self.threshold:
-            return GateDecision(False, score, features, "检索到的条文与问题不相关")
-        return GateDecision(True, score, features)
+    def decide(self, features: dict[str, Any]) -> GateDecision:
+        probability = self.model.probability(features)
+        if probability < self.model.threshold:
+            return GateDecision(False, probability, features, "检索到的条文与问题不相关")
+        return GateDecision(True, probability, features)

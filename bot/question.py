@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from retrieval.normalize import compact
 
 _LIST = re.compile(
-    r"哪些|哪几|有几|几个|几项|几条|几方面|包括什么|包括哪|分别|列出|列举|都有什么|主要有|有什么原则|基本原则|"
-    r"行动目标|保障措施|what are|list|which (?:are|areas|principles|measures)"
+    r"哪些|哪几|有几|几个|几项|几条|几方面|包括什么|包括哪|分别|列出|列举|都有什么|主要有|"
+    r"what are|list|which (?:are|areas|principles|measures)"
 )
 _QUANTITY = re.compile(r"多少|几成|比例|占比|百分之|how many|how much|what percentage|数量")
 _MONEY = re.compile(
     r"多少钱|补贴|补助|奖励|资金|预算|金额|投资额|总投资|万元|亿元|subsid|budget|funding amount|how much money"
 )
-_ORDINAL = re.compile(r"第\s*([一二三四五六七八九十0-9]+)\s*[条项个点部分]")
+_ORDINAL = re.compile(r"第\s*[（(]?\s*([一二三四五六七八九十0-9]+)\s*[)）]?\s*[条项个点部分]")
 _FOLLOW_UP = re.compile(
     r"^(那|那么|还有|另外|此外|这些|这个|这项|这条|该|它|其|上述|以上|前面|刚才)|"
     r"(呢[？?]?$)|它的|其中|这些|上述|\b(it|its|they|them|those|that one)\b"
@@ -27,10 +27,11 @@ _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七":
 METADATA_FIELDS: dict[str, re.Pattern[str]] = {
     "doc_number": re.compile(r"文号|字号|发文字号|document number|doc(?:ument)? no"),
     "issuer": re.compile(
-        r"发文机关|制定机关|发布机关|印发机关|哪个部门|哪个单位|谁发|谁印发|谁制定|谁发布|由谁|issued by|issuer|which office|who issued"
+        r"发文机关|制定机关|发布机关|印发机关|(?:哪个|哪些|什么)(?:部门|单位|机关)(?:发|印发|制定|发布|出台)|"
+        r"(?:由谁|谁)(?:发|印发|制定|发布|出台)|issued by|issuer|which office|who issued"
     ),
     "published": re.compile(
-        r"when was .*published|公布日期|印发日期|发布日期|发文日期|成文日期|哪天|哪一天|什么时候(?:印发|发布|公布|出台)|何时(?:印发|发布|出台)|什么日期|when was .*(?:issued|published)|what date|on what date"
+        r"when was .*published|发布得?更早|哪个先发布|先后|公布日期|印发日期|发布日期|发文日期|成文日期|哪天|哪一天|什么时候(?:印发|发布|公布|出台)|何时(?:印发|发布|出台)|什么日期|when was .*(?:issued|published)|what date|on what date"
     ),
     "effective": re.compile(r"施行日期|生效|实施日期|effective date"),
     "level": re.compile(
@@ -43,7 +44,34 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
     "period": re.compile(
         r"执行期|实施期|规划期|哪几年|哪些年|覆盖哪|期限|时间跨度|到哪年结束|哪一年结束|起止|what period|which years"
     ),
+    "deadline": re.compile(r"时间节点|截止时间|到什么时候|什么时候完成|何时完成|完成时限|by when|deadline"),
     "addressees": re.compile(r"主送|发给哪些|印发给|addressed to"),
+}
+
+# what kind of fact a question asks for, when the answer must contain one of that kind
+ANSWER_TYPES: dict[str, re.Pattern[str]] = {
+    "phone": re.compile(r"电话|热线|联系方式|phone"),
+    "url": re.compile(r"网址|网站|链接|网页|url|website"),
+    "company": re.compile(r"哪家公司|哪家企业|哪些公司|哪些企业(?:承建|负责|中标)|承建|中标|运营商是"),
+    "procedure": re.compile(
+        r"流程|步骤|手续|怎么申请|如何申请|怎么申报|如何申报|申报条件|申请条件|(?:申报|申请|提交|准备|哪些)材料"
+    ),
+    "department": re.compile(r"哪个部门|哪些部门|由谁负责|谁负责|责任单位|牵头单位|主管部门"),
+    "district": re.compile(r"哪些区县|哪个区县|哪个区|哪些区|哪个县|具体位置|建在哪|选址"),
+    "result": re.compile(r"完成情况|进展|评估结果|中期评估|成效如何|落实情况|执行情况"),
+    "tax": re.compile(r"税收|免税|减税|所得税|税费|tax"),
+}
+ANSWER_TYPE_EVIDENCE: dict[str, re.Pattern[str]] = {
+    "phone": re.compile(r"\d{3,4}-?\d{7,8}|\d{11}"),
+    "url": re.compile(r"https?://|www\."),
+    "company": re.compile(r"公司|集团|有限"),
+    "procedure": re.compile(r"申报|申请|流程|程序|办理"),
+    "department": re.compile(
+        r"(?:负责|牵头|责任单位)[^。]{0,40}(?:局|厅|委员会|委)|(?:局|厅|委员会|委)[^。]{0,20}(?:负责|牵头)"
+    ),
+    "district": re.compile(r"[\u4e00-\u9fff]{2,4}(?:区|县)(?:人民政府|管委会)?[、,，和及]"),
+    "result": re.compile(r"已(?:完成|建成|实现)|完成了|评估"),
+    "tax": re.compile(r"税"),
 }
 
 PLACES = {"淄博": ("淄博",), "山东": ("山东省", "全省", "省里", "省政府", "省级方案", "shandong")}
@@ -57,6 +85,8 @@ class QuestionAnalysis:
     wants_money: bool
     metadata_fields: tuple[str, ...]
     places: tuple[str, ...]
+    answer_types: tuple[str, ...]
+    years: tuple[int, ...]
     ordinal: int | None
     looks_like_follow_up: bool
 
@@ -79,6 +109,44 @@ def _ordinal(text: str) -> int | None:
     )
 
 
+def place_names(text: str) -> list[str]:
+    """Place names (jieba's `ns` tag) of two or more characters in a text."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(60)
+    return [
+        w
+        for w, flag in jieba.posseg.cut(text)
+        if flag.startswith("ns") and len(w) >= 2 and w not in _NOT_PLACES
+    ]
+
+
+# words jieba may tag as places that name no place
+_NOT_PLACES = frozenset(
+    [
+        "东西",
+        "东部",
+        "西部",
+        "南北",
+        "城乡",
+        "全国",
+        "国内",
+        "国外",
+        "海外",
+        "本地",
+        "当地",
+        "各地",
+        "全省",
+        "全市",
+        "省内",
+        "市内",
+        "园区",
+        "城区",
+    ]
+)
+
+
 def mentioned_places(text: str) -> tuple[str, ...]:
     norm = compact(text)
     found = []
@@ -99,6 +167,8 @@ def analyze(question: str) -> QuestionAnalysis:
         wants_money=bool(_MONEY.search(norm) or _MONEY.search(lowered)),
         metadata_fields=tuple(f for f, p in METADATA_FIELDS.items() if p.search(norm) or p.search(lowered)),
         places=mentioned_places(question),
+        answer_types=tuple(t for t, p in ANSWER_TYPES.items() if p.search(norm) or p.search(lowered)),
+        years=tuple(int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", norm)),
         ordinal=_ordinal(norm),
         looks_like_follow_up=bool(_FOLLOW_UP.search(norm) or _FOLLOW_UP.search(lowered)) or len(norm) <= 6,
     )

@@ -70,6 +70,7 @@ class AssistantService:
     def warm_up(self) -> None:
         self.library.warm_up()
         if self.library.live.is_ready():
+            self.chain.warm_up()
             self.ask("淄博新基建计划的基本原则有哪些？")
 
     def _validate(self, question: str, mode: str | None, top_k: int | None) -> tuple[str, str, int]:

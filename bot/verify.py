@@ -20,6 +20,15 @@ class Verification:
     cited: list[int] = field(default_factory=list)
 
 
+_SOURCE_LINE = re.compile(r"^依据《[^\n]*》[^\n]*：$", re.M)
+_LIST_NUMBER = re.compile(r"^\d+\.\s", re.M)
+
+
+def claims_text(answer: str) -> str:
+    """The answer without what only frames it: the "依据《…》（文号）：" source lines and list numbering."""
+    return _LIST_NUMBER.sub("", _SOURCE_LINE.sub("", answer))
+
+
 def facts_in(text: str) -> list[str]:
     """Numbers, dates, percentages and 文号 in a text, normalised (full-width digits, 〔〕 brackets)."""
     norm = normalize_for_matching(MARKER.sub(" ", text)).replace(" ", "")

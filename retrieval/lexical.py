@@ -158,12 +158,16 @@ def warm_up() -> None:
     _glossary()
 
 
-def tokenize(text: str, expand: bool = True) -> list[str]:
-    """Search-mode jieba tokens of the normalised text, stop words dropped, synonyms added (when `expand`)."""
+def tokenize(text: str, expand: bool = True, search_mode: bool = True) -> list[str]:
+    """jieba tokens of the normalised text, stop words dropped, synonyms added (when `expand`).
+
+    Search mode (for indexing and BM25 queries) adds the shorter words inside long ones; precise mode
+    (`search_mode=False`) gives one reading of the text, used to find a question's content words."""
     normalized = normalize_for_matching(text)
     normalized = f"{normalized} {_english_terms(normalized)}"
     with _jieba_lock:
-        raw = list(_tokenizer().cut_for_search(normalized))
+        tokenizer = _tokenizer()
+        raw = list(tokenizer.cut_for_search(normalized) if search_mode else tokenizer.cut(normalized))
     tokens: list[str] = []
     for token in raw:
         token = token.strip()

@@ -4,17 +4,42 @@ retrieved passages, each with a citation. No LLM, deterministic, fast."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.evidence import MONEY, TermWeights, Unit, has_number, salient_terms, unit_score, units_of
-from bot.question import QuestionAnalysis
+import numpy as np
+
+from bot.evidence import (
+    ENUMERATION,
+    MONEY,
+    TermWeights,
+    Unit,
+    has_number,
+    salient_terms,
+    unit_score,
+    units_of,
+)
+from bot.question import ANSWER_TYPE_EVIDENCE, QuestionAnalysis
 from retrieval.chunking import PATH_SEPARATOR, Chunk
 from retrieval.index import IndexSnapshot
 from retrieval.normalize import compact
 from retrieval.retriever import Passage
 
 MAX_UNITS = 4
+DENSE_SHARE = 0.5  # weight of the (min-max scaled) dense similarity beside the lexical share
+KEEP_RATIO = 0.7
+OTHER_PASSAGE_RATIO = 0.8
+LIST_BONUS = 0.3  # a "which are…" question prefers sentences that enumerate (A、B、C)  # keep sentences scoring at least this share of the best one
+ANSWER_TYPE_NAMES = {
+    "phone": "联系电话",
+    "url": "网址",
+    "company": "承建或运营企业",
+    "procedure": "办理流程或申报材料",
+    "department": "具体负责部门",
+    "district": "具体建设地点",
+    "result": "执行结果或进展",
+    "tax": "税收优惠",
+}
 _DATE = re.compile(r"\d{4}\s*[年.．-]\s*\d{1,2}\s*[月.．-]\s*\d{1,2}\s*日?")
 _NUMBERING = re.compile(r"^[一二三四五六七八九十]+、|^[(（][一二三四五六七八九十0-9]+[)）]|^\d+\s*[.、．]\s*")
 _METADATA_LINES: dict[str, tuple[str, ...]] = {
@@ -25,6 +50,7 @@ _METADATA_LINES: dict[str, tuple[str, ...]] = {
     "status": ("时效性",),
     "topic": ("主题分类",),
 }
+_DEADLINE = re.compile(r"到\s*\d{4}\s*年")
 _PERIOD = re.compile(r"[(（]\s*\d{4}\s*[-—–]\s*\d{4}\s*年\s*[)）]")
 
 
@@ -55,20 +81,25 @@ class ExtractiveAnswerer:
         snapshot: IndexSnapshot,
         weights: TermWeights,
         vocabulary: set[str],
+        similarity: Callable[[Sequence[Unit]], np.ndarray] | None = None,
     ) -> Draft:
+        """Pick the evidence. `similarity` gives each unit's dense similarity to the question (optional)."""
         if not passages:
             return Draft(refusal_reason="没有检索到相关条文")
         terms = salient_terms(question, weights, vocabulary)
         if analysis.metadata_fields:
-            draft = self._metadata(analysis, passages[0].chunk.doc_id, snapshot)
+            draft = self._metadata(analysis, _documents_asked_about(analysis, passages), snapshot)
             if draft.units or draft.refusal_reason:
                 return draft
         if (analysis.wants_list and not analysis.wants_quantity) or analysis.ordinal:
             draft = self._enumeration(question, analysis, passages, snapshot)
-            if draft.units:
+            if draft.units or draft.refusal_reason:
                 return draft
-        draft = self._sentences(terms, passages)
-        if analysis.wants_money and not any(MONEY.search(u.text) for u in draft.units):
+        draft = self._sentences(terms, passages, similarity, prefer_enumerations=analysis.wants_list)
+        for kind in analysis.answer_types:
+            if not any(ANSWER_TYPE_EVIDENCE[kind].search(u.compact) for u in draft.units):
+                return Draft(refusal_reason=f"文件中没有给出所问的{ANSWER_TYPE_NAMES[kind]}")
+        if analysis.wants_money and not any(MONEY.search(u.compact) for u in draft.units):
             return Draft(refusal_reason="文件中没有给出相关的金额或补贴标准")
         if (
             analysis.wants_quantity
@@ -78,29 +109,67 @@ class ExtractiveAnswerer:
             return Draft(refusal_reason="文件中没有给出所问的具体数字")
         return draft
 
-    def _sentences(self, terms: dict[str, float], passages: Sequence[Passage]) -> Draft:
-        scored: list[tuple[float, int, Unit]] = []
-        for rank, passage in enumerate(passages[:3]):
-            for unit in units_of(passage.chunk):
-                score = unit_score(terms, unit)
-                if score > 0 and not unit.text.startswith("【片段"):
-                    scored.append((score * (1.0 if rank == 0 else 0.85), rank, unit))
-        if not scored:
-            # nothing matched word for word (a paraphrase): the best passage's opening is the answer
-            units = [u for u in units_of(passages[0].chunk) if not u.is_heading][:2]
-            return Draft(units=units)
-        best = max(score for score, _, _ in scored)
+    def _sentences(
+        self,
+        terms: dict[str, float],
+        passages: Sequence[Passage],
+        similarity: Callable[[Sequence[Unit]], np.ndarray] | None = None,
+        prefer_enumerations: bool = False,
+    ) -> Draft:
+        """Score every sentence of the top passages by its share of the question's (IDF-weighted) words
+        plus, when available, its dense similarity to the question; keep the best few."""
+        candidates: list[tuple[int, Unit]] = [
+            (rank, unit)
+            for rank, passage in enumerate(passages[:3])
+            for unit in units_of(passage.chunk)
+            if not unit.text.startswith("【片段") and not unit.is_heading
+        ]
+        if not candidates:
+            return Draft()
+        total = sum(terms.values()) or 1.0
+        lexical = np.array([unit_score(terms, unit) / total for _, unit in candidates])
+        dense = np.zeros(len(candidates))
+        if similarity is not None:
+            raw = similarity([unit for _, unit in candidates])
+            spread = float(raw.max() - raw.min())
+            dense = (raw - raw.min()) / spread if spread > 1e-6 else np.zeros(len(candidates))
+        rank_factor = np.array([1.0 if rank == 0 else 0.9 for rank, _ in candidates])
+        listing = np.array([bool(ENUMERATION.search(u.text)) for _, u in candidates], dtype=float)
+        scores = (
+            lexical + DENSE_SHARE * dense + (LIST_BONUS * listing if prefer_enumerations else 0.0)
+        ) * rank_factor
+        order = sorted(
+            range(len(candidates)), key=lambda i: (-scores[i], candidates[i][0], candidates[i][1].start)
+        )
+        best = scores[order[0]]
+        best_chunk = candidates[order[0]][1].chunk.chunk_id
         chosen: list[Unit] = []
-        for score, _rank, unit in sorted(scored, key=lambda s: (-s[0], s[1], s[2].start)):
-            if score < 0.6 * best or len(chosen) >= self.max_units - 1:
+        for i in order:
+            unit = candidates[i][1]
+            # sentences beside the best one may support it; another passage must be nearly as good
+            needed = KEEP_RATIO if unit.chunk.chunk_id == best_chunk else OTHER_PASSAGE_RATIO
+            if len(chosen) >= self.max_units - 1:
                 break
-            chosen.append(unit)
+            if scores[i] >= needed * best:
+                chosen.append(unit)
         lead = self._section_lead(chosen[0])
         if lead is not None and lead not in chosen:
             chosen.append(lead)
+        following = self._after_lead(chosen[0])
+        if following is not None and following not in chosen:
+            chosen.append(following)
         main_doc = chosen[0].chunk.doc_id
         chosen.sort(key=lambda u: (u.chunk.doc_id != main_doc, u.chunk.doc_id, u.start))
         return Draft(units=chosen)
+
+    @staticmethod
+    def _after_lead(unit: Unit) -> Unit | None:
+        """When the best sentence only names its section (a bullet's lead phrase), the content is the
+        sentence after it."""
+        units = [u for u in units_of(unit.chunk) if not u.is_heading]
+        if not units or units[0].start != unit.start or len(unit.text) > 40 or len(units) < 2:
+            return None
+        return units[1]
 
     @staticmethod
     def _section_lead(unit: Unit) -> Unit | None:
@@ -146,18 +215,23 @@ class ExtractiveAnswerer:
         return Draft()
 
     # -- document fields ---------------------------------------------------------------------------
-    def _metadata(self, analysis: QuestionAnalysis, doc_id: str, snapshot: IndexSnapshot) -> Draft:
-        entry = snapshot.documents.get(doc_id, {})
-        summary = entry.get("summary", {})
-        units = [u for c in snapshot.chunks_of(doc_id) for u in units_of(c)]
+    def _metadata(self, analysis: QuestionAnalysis, doc_ids: Sequence[str], snapshot: IndexSnapshot) -> Draft:
         found: list[Unit] = []
-        for field_name in analysis.metadata_fields:
-            unit = _metadata_unit(field_name, summary, units)
-            if unit is not None and unit not in found:
-                found.append(unit)
-        if not found and "doc_number" in analysis.metadata_fields and not summary.get("doc_number"):
-            return Draft(refusal_reason="本库收录的该文件文本中没有文号")
+        for doc_id in doc_ids:
+            summary = snapshot.documents.get(doc_id, {}).get("summary", {})
+            units = [u for c in snapshot.chunks_of(doc_id) for u in units_of(c)]
+            for field_name in analysis.metadata_fields:
+                unit = _metadata_unit(field_name, summary, units)
+                if unit is not None and unit not in found:
+                    found.append(unit)
+            if not found and "doc_number" in analysis.metadata_fields and not summary.get("doc_number"):
+                return Draft(refusal_reason="本库收录的该文件文本中没有文号")
         return Draft(units=found, kind="metadata")
+
+    def section(self, chunks: Sequence[Chunk], section_path: str) -> Draft:
+        """A whole (small) section, heading included: the answer to "那第三条呢？"."""
+        units = [u for c in chunks for u in units_of(c)]
+        return Draft(units=units[: self.max_units + 2], list_items=[section_path])
 
 
 def _metadata_unit(field_name: str, summary: dict[str, str], units: Sequence[Unit]) -> Unit | None:
@@ -175,6 +249,8 @@ def _metadata_unit(field_name: str, summary: dict[str, str], units: Sequence[Uni
         return next((u for u in units if u.compact == wanted), None) or next(
             (u for u in units if wanted in u.compact and len(u.text) < 80), None
         )
+    if field_name == "deadline":
+        return next((u for u in units if _DEADLINE.search(u.text)), None)
     if field_name == "period":
         return next((u for u in units if _PERIOD.search(u.text)), None)
     if field_name == "addressees":
@@ -182,6 +258,19 @@ def _metadata_unit(field_name: str, summary: dict[str, str], units: Sequence[Uni
     if field_name in ("published", "effective"):
         return next((u for u in units if _DATE.search(u.text) and len(u.text) < 40), None)
     return None
+
+
+def _documents_asked_about(analysis: QuestionAnalysis, passages: Sequence[Passage]) -> list[str]:
+    """The best passage's document; when the question names two places, the best document of each."""
+    ranked = list(dict.fromkeys(p.chunk.doc_id for p in passages))
+    if len(analysis.places) < 2:
+        return ranked[:1]
+    chosen: list[str] = []
+    for place in analysis.places:
+        match = next((p.chunk.doc_id for p in passages if place in compact(p.chunk.title)), None)
+        if match and match not in chosen:
+            chosen.append(match)
+    return chosen or ranked[:1]
 
 
 def _children(doc_chunks: Sequence[Chunk], parent: tuple[str, ...]) -> list[tuple[str, ...]]:

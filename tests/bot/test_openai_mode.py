@@ -83,7 +83,7 @@ def test_endpoint_failures_fall_back_within_the_timeout(
     answer = service.ask(QUESTION)
     assert "11.2" in answer.answer
     assert any("模型服务不可用" in n for n in answer.notices)
-    assert answer.timings_ms["total"] < 4000
+    assert answer.timings_ms["llm"] < 3500  # the 2 s timeout held (the fake sleeps 4 s)
 
 
 def test_model_refusal_is_passed_through(service: AssistantService, fake: FakeOpenAI) -> None:

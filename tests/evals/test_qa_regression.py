@@ -1,8 +1,8 @@
 """The QA regression gate for the extractive default.
 
-The floors below are the scores measured when this gate was set (see README, "Measured"); they stop any
-change from making answers worse. The issue's targets (accuracy 0.90, refusal P/R 0.95, citation precision
-0.95, numeric faithfulness 1.0) are not reached yet and are tracked in the README."""
+The floors below are the scores measured when this gate was last raised (see README, "Measured"); they stop
+any change from making answers worse. Accuracy, refusal recall and numeric faithfulness meet the issue's
+targets (0.90, 0.95, 1.0); refusal precision (0.95) and citation precision (0.95) do not yet."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from evals.qa_eval import evaluate_qa, summarize
 from retrieval.library import PolicyLibrary
 
 FLOORS = {
-    "accuracy": 0.78,
-    "refusal_precision": 0.77,
-    "refusal_recall": 0.66,
-    "citation_precision": 0.77,
-    "numeric_faithfulness": 0.90,
+    "accuracy": 0.93,
+    "refusal_precision": 0.93,
+    "refusal_recall": 0.97,
+    "citation_precision": 0.83,
+    "numeric_faithfulness": 1.0,
 }
 
 
