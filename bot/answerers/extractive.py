@@ -252,7 +252,8 @@ def _metadata_unit(field_name: str, summary: dict[str, str], units: Sequence[Uni
     if field_name == "deadline":
         return next((u for u in units if _DEADLINE.search(u.text)), None)
     if field_name == "period":
-        return next((u for u in units if _PERIOD.search(u.text)), None)
+        # the plan's own "(2021—2023年)" line rather than a title that happens to contain it
+        return min((u for u in units if _PERIOD.search(u.text)), key=lambda u: len(u.text), default=None)
     if field_name == "addressees":
         return next((u for u in units if u.text.startswith("各") and "人民政府" in u.text), None)
     if field_name in ("published", "effective"):
