@@ -21,6 +21,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check bot retrieval evals tests
 	$(BIN)/python -m pytest
+	$(BIN)/policybot eval --compare evals/baseline.json
 
 test-api: $(STAMP)
 	$(BIN)/python -m pytest tests/bot/api tests/bot/web

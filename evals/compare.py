@@ -65,8 +65,9 @@ class Comparison:
 
     def render(self) -> str:
         lines = [f"## Comparison with {self.baseline} (tolerance {self.tolerance:g})", ""]
-        lines += ["| suite | configuration | metric | baseline | now | Δ |", "|---|---|---|---|---|---|"]
         changed = [d for d in self.deltas if d["delta"]]
+        if changed:
+            lines += ["| suite | configuration | metric | baseline | now | Δ |", "|---|---|---|---|---|---|"]
         for d in changed:
             mark = " ⚠" if d.get("regression") else ""
             lines.append(
@@ -74,7 +75,9 @@ class Comparison:
                 f"{d['delta']:+.3f}{mark} |"
             )
         if len(changed) < len(self.deltas):
-            lines.append(f"({len(self.deltas) - len(changed)} other metric(s) unchanged)")
+            lines.append(
+                f"({len(self.deltas) - len(changed)} {'other ' if changed else ''}metric(s) unchanged)"
+            )
         lines += ["", f"pass → fail ({len(self.regressed)}):"]
         lines += [f"- {f.describe()}" for f in self.regressed] or ["- none"]
         lines += ["", f"fail → pass ({len(self.improved)}):"]

@@ -218,7 +218,7 @@ def charts(run: EvalRun) -> dict[str, str]:
             ax.invert_yaxis()
             ax.set_xlim(0, 1)
             ax.set_title(title)
-            ax.legend(loc="lower right", fontsize="small")
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
             ax.grid(axis="x", alpha=0.3)
         fig.tight_layout()
         out["accuracy"] = _png(fig)
