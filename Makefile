@@ -58,5 +58,11 @@ local-model: $(STAMP)
 	fi
 	$(BIN)/python -m bot.local_model
 
+bench: $(STAMP)
+	$(BIN)/python -m evals.bench.http_bench
+
+reliability: $(STAMP)
+	$(BIN)/python -m evals.reliability
+
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache
