@@ -90,8 +90,8 @@ class PolicyLibrary:
     def add_document(self, raw: bytes, filename: str) -> tuple[PolicyDocument, BuildReport]:
         """Validate, store and index one uploaded file; a rejected upload changes nothing."""
         name = Path(filename).name
-        if not name or name != filename.replace("\\", "/").split("/")[-1] or name.startswith("."):
-            raise DocumentError(f"{filename!r}: invalid file name")
+        if not name or "/" in filename or "\\" in filename or name.startswith(".") or "\x00" in filename:
+            raise DocumentError(f"{filename!r}: invalid file name (no paths or hidden files)")
         document = parse_document(raw, name)
         existing = {d.doc_id: d for d in self.load_documents()[0]}
         if document.doc_id in existing and not self._is_upload(existing[document.doc_id]):

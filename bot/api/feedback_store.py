@@ -15,7 +15,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     answer_id TEXT NOT NULL,
-    rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
+    rating TEXT NOT NULL CHECK (rating IN ('up', 'down', 'comment')),
     comment TEXT NOT NULL DEFAULT '',
     source TEXT NOT NULL DEFAULT 'api',
     created TEXT NOT NULL

@@ -174,13 +174,15 @@ class Status(BaseModel):
         json_schema_extra={
             "examples": [
                 {"status": "ok", "index_version": None},
-                {"status": "ready", "index_version": "20260105T120000-ab12cd"},
+                {"status": "ready", "index_version": "20260105T120000-ab12cd", "degraded": False},
+                {"status": "degraded", "index_version": "20260105T120000-ab12cd", "degraded": True},
             ]
         }
     )
 
     status: str
     index_version: str | None = None
+    degraded: bool = Field(False, description="the vector store is unreachable: answers use keyword search only")
 
 
 # -- OpenAI-compatible chat -----------------------------------------------------------------------

@@ -24,3 +24,11 @@ def test_both_surfaces_store_feedback_in_one_table(tmp_path: Path, first: str) -
         sqlite3.connect(path).execute("SELECT answer_id, rating FROM feedback ORDER BY answer_id").fetchall()
     )
     assert rows == [("a1", "up"), ("a2", "down")]
+
+
+def test_a_telegram_comment_is_stored_when_the_api_created_the_table(tmp_path: Path) -> None:
+    path = tmp_path / "feedback.sqlite3"
+    ApiFeedbackStore(path)
+    TelegramFeedbackStore(path).record("chat:1", "comment", "答案不完整")
+    rows = sqlite3.connect(path).execute("SELECT rating, comment FROM feedback").fetchall()
+    assert rows == [("comment", "答案不完整")]

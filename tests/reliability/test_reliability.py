@@ -106,6 +106,7 @@ def test_chroma_unreachable_degrades_then_recovers(built_library: PolicyLibrary,
     with TestClient(create_app(service=service, settings=settings)) as client:
         ready = client.get("/readyz")
         assert ready.status_code == 200  # the index is there; dense search is degraded, not down
+        assert ready.json()["degraded"] is True and ready.json()["status"] == "degraded"
         answer = client.post("/v1/ask", json={"question": "淄博新基建计划的基本原则有哪些？"})
         assert answer.status_code == 200
         assert DEGRADED_NOTICE in answer.json()["notices"]
@@ -147,7 +148,7 @@ def test_restart_keeps_sessions_feedback_and_uploads(built_library: PolicyLibrar
         follow = client.post("/v1/ask", json={"question": "它的保障措施呢？", "session_id": "s-restart"})
         assert follow.status_code == 200 and follow.json()["standalone_question"] != "它的保障措施呢？"
         assert "reliability-upload-2026" in {d["doc_id"] for d in client.get("/v1/documents").json()}
-        hits = client.post("/v1/search", json={"query": MARKER}).json()
+        hits = client.get("/v1/search", params={"q": MARKER}).json()
         assert "reliability-upload-2026" in str(hits)
     with sqlite3.connect(data_dir / "feedback.sqlite3") as db:
         rows = db.execute("SELECT answer_id, rating, comment FROM feedback").fetchall()

@@ -26,7 +26,9 @@ async def readyz(request: Request) -> Status:
     if not ready:
         raise ProblemError(503, "索引尚未就绪。", title="Not ready", headers={"Retry-After": "5"})
     version = service.library.live.current().version
-    return Status(status="ready", index_version=version)
+    # a vector store that is down degrades answers to keyword search; the service stays ready
+    vectors_up = await run_in_threadpool(service.library.store.heartbeat)
+    return Status(status="ready" if vectors_up else "degraded", index_version=version, degraded=not vectors_up)
 
 
 @router.get(
