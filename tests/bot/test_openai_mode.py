@@ -86,10 +86,18 @@ def test_endpoint_failures_fall_back_within_the_timeout(
     assert answer.timings_ms["llm"] < 3500  # the 2 s timeout held (the fake sleeps 4 s)
 
 
-def test_model_refusal_is_passed_through(service: AssistantService, fake: FakeOpenAI) -> None:
+def test_model_refusal_after_a_relevant_gate_falls_back_to_the_extract(
+    service: AssistantService, fake: FakeOpenAI
+) -> None:
     fake.replies = ["根据现有政策文件，无法回答该问题。"]
     answer = service.ask(QUESTION)
-    assert answer.refused
+    assert not answer.refused and "11.2" in answer.answer
+    assert any("未作答" in n for n in answer.notices)
+
+
+def test_out_of_scope_is_refused_without_calling_the_model(service: AssistantService, fake: FakeOpenAI) -> None:
+    answer = service.ask("红烧肉怎么做比较好吃？")
+    assert answer.refused and fake.requests == []
 
 
 def test_streaming_delivers_tokens_then_citations(service: AssistantService, fake: FakeOpenAI) -> None:
