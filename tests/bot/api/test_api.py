@@ -255,9 +255,9 @@ def test_feedback_is_stored(client: TestClient, api_data_dir: Path) -> None:
 
 # -- operations --------------------------------------------------------------------------------------
 def test_health_ready_metrics(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok", "index_version": None}
+    assert client.get("/healthz").json() == {"status": "ok", "index_version": None, "degraded": False}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    assert ready.status_code == 200 and ready.json()["status"] == "ready" and ready.json()["degraded"] is False
     client.post("/v1/ask", json={"question": "红烧肉怎么做"})
     metrics = client.get("/metrics")
     assert metrics.status_code == 200
