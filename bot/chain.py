@@ -20,6 +20,7 @@ from bot.evidence import Unit, UnitVectors, corpus_text, latest_year, term_weigh
 from bot.gate import GateDecision, RelevanceGate, gate_features, label_match
 from bot.notices import document_notices
 from bot.question import QuestionAnalysis, analyze, mentioned_places, place_names
+from bot.question import warm_up as question_warm_up
 from bot.sessions import Turn
 from bot.verify import verify
 from retrieval.index import IndexSnapshot
@@ -89,7 +90,7 @@ class AnswerChain:
         self.generators = generators or {}
         self.fallback = fallback
         self.clock = clock
-        self.unit_vectors = UnitVectors(library.embeddings)
+        self.unit_vectors = UnitVectors(library.embeddings, model_id=library.embedding_model)
         self.runnable: Runnable[ChainState, ChainState] = build_chain(self)
 
     # -- steps -------------------------------------------------------------------------------------
@@ -196,7 +197,9 @@ class AnswerChain:
             return None
 
     def warm_up(self) -> None:
-        self.unit_vectors.warm_up(self.library.live.current())
+        question_warm_up()
+        snapshot = self.library.live.current()
+        self.unit_vectors.warm_up(snapshot, cache_dir=self.library.layout.version_dir(snapshot.version))
 
     # -- answer modes ------------------------------------------------------------------------------
     def _extractive(self, state: ChainState) -> None:

@@ -22,12 +22,14 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evidence import save_sentence_vectors
     from bot.library_factory import make_library
 
     library = make_library(settings)
     report = library.build(rebuild=args.rebuild, show_progress=not args.json)
     for error in report.errors:
         print(f"skipped {error}", file=sys.stderr)
+    save_sentence_vectors(library)
     if args.json:
         _print_json(report.as_dict())
     else:
@@ -154,9 +156,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     updates = {k: v for k, v in {"host": args.host, "port": args.port, "workers": args.workers}.items() if v}
     settings = settings.model_copy(update=updates)
-    from bot.library_factory import make_library
+    from retrieval.index import IndexLayout
 
-    make_library(settings).ensure_built(show_progress=True)  # once, before the workers start
+    if IndexLayout(settings.resolved(settings.data_dir)).current_version() is None:
+        from bot.evidence import save_sentence_vectors
+        from bot.library_factory import make_library
+
+        library = make_library(settings)  # first start: build once, before the workers start
+        library.ensure_built(show_progress=True)
+        save_sentence_vectors(library)
     uvicorn.run(
         "bot.api.app:create_app",
         factory=True,

@@ -3,11 +3,14 @@ match a question. Shared by the relevance gate and the extractive answerer."""
 
 from __future__ import annotations
 
+import logging
 import math
+import os
 import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +20,8 @@ from retrieval.index import IndexSnapshot
 from retrieval.lexical import SYNONYMS, tokenize
 from retrieval.normalize import compact
 
+log = logging.getLogger(__name__)
+SENTENCE_VECTORS_FILE = "sentence_vectors.npz"
 _SENTENCE_END = re.compile(r"[。；！？!?]+[”’」』)）]*")
 # words that say which document or what kind of question, not what it is about
 GENERIC_TERMS = frozenset(
@@ -279,8 +284,10 @@ class UnitVectors:
 
     Sentence-level similarity finds the right sentence for paraphrased questions, where words do not match."""
 
-    def __init__(self, embeddings: Any, max_items: int = 50_000) -> None:
+    def __init__(self, embeddings: Any, max_items: int = 50_000, model_id: str = "") -> None:
         self.embeddings = embeddings
+        # names the model in the saved file: vectors of another model are never reused
+        self.model_id = model_id or str(getattr(embeddings, "model_name", type(embeddings).__name__))
         self.max_items = max_items
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
@@ -296,11 +303,44 @@ class UnitVectors:
                     self._vectors[text] = np.asarray(vector, dtype=np.float32)
         return np.vstack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
 
-    def warm_up(self, snapshot: IndexSnapshot, limit: int = 3000) -> None:
-        units = [u.text for c in snapshot.chunks if not c.is_heading_only for u in units_of(c)]
-        if len(units) <= limit:
-            for i in range(0, len(units), 32):
-                self.vectors(units[i : i + 32])
+    def warm_up(self, snapshot: IndexSnapshot, limit: int = 3000, cache_dir: Path | None = None) -> None:
+        """Vectors for every unit of an index version (up to `limit`). With `cache_dir` (the version's
+        directory) they are read from / saved to a file there, so a restart does not embed them again."""
+        units = list(
+            dict.fromkeys(u.text for c in snapshot.chunks if not c.is_heading_only for u in units_of(c))
+        )
+        if len(units) > limit:
+            return
+        cache = None if cache_dir is None else cache_dir / SENTENCE_VECTORS_FILE
+        if cache is not None:
+            self._load(cache)
+        missing = [t for t in units if t not in self._vectors]
+        for i in range(0, len(missing), 32):
+            self.vectors(missing[i : i + 32])
+        if cache is not None and missing:
+            self._save(cache, units)
+
+    def _load(self, path: Path) -> None:
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                if str(saved["model"]) != self.model_id:
+                    return
+                texts, vectors = saved["texts"], saved["vectors"]
+        except (OSError, KeyError, ValueError):
+            return  # absent or unreadable: recomputed and rewritten
+        with self._lock:
+            for text, vector in zip(texts.tolist(), vectors, strict=True):
+                self._vectors.setdefault(text, vector)
+
+    def _save(self, path: Path, texts: Sequence[str]) -> None:
+        vectors = self.vectors(list(texts))
+        partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
+        try:
+            np.savez(partial, model=np.array(self.model_id), texts=np.array(list(texts)), vectors=vectors)
+            os.replace(partial, path)
+        except OSError:
+            log.warning("could not save sentence vectors to %s", path, exc_info=True)
+            partial.unlink(missing_ok=True)
 
     def similarity_to(self, question: str) -> Callable[[Sequence[Unit]], np.ndarray]:
         query = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
@@ -311,3 +351,12 @@ class UnitVectors:
             return self.vectors([u.text for u in units]) @ query
 
         return score
+
+
+def save_sentence_vectors(library: Any) -> None:
+    """Embed the answerable sentences of the serving index version once, at build time, and keep them
+    beside it, so a server (every worker) starts without embedding them again."""
+    if library.live.is_ready():
+        snapshot = library.live.current()
+        vectors = UnitVectors(library.embeddings, model_id=library.embedding_model)
+        vectors.warm_up(snapshot, cache_dir=library.layout.version_dir(snapshot.version))

@@ -14,10 +14,12 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retrieval.chunking import Chunk
-from retrieval.lexical import BM25Index
+
+if TYPE_CHECKING:  # the BM25 stack loads with the first snapshot, not with the layout
+    from retrieval.lexical import BM25Index
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class IndexSnapshot:
 
     @classmethod
     def load(cls, layout: IndexLayout, version: str) -> IndexSnapshot:
+        from retrieval.lexical import BM25Index
+
         chunks = layout.read_chunks(version)
         return cls(
             version=version,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import os
 import re
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import bm25s
 import jieba
@@ -142,20 +146,60 @@ def _english_terms(normalized: str) -> str:
     return " ".join(found)
 
 
+POLICY_TERMS = Path(str(resources.files("retrieval").joinpath("data/policy_terms.txt")))
+
+
 @lru_cache(maxsize=1)
 def _tokenizer() -> jieba.Tokenizer:
+    """jieba with the policy terms added. Its prefix dictionary (half a million entries) is kept in a
+    cache file read in one piece: jieba's own cache reader takes seconds of every start-up."""
     jieba.setLogLevel(60)
     tokenizer = jieba.Tokenizer()
-    with resources.files("retrieval").joinpath("data/policy_terms.txt").open("r", encoding="utf-8") as terms:
+    cache = _prefix_cache_file()
+    try:
+        tokenizer.FREQ, tokenizer.total, tokenizer.user_word_tag_tab = marshal.loads(cache.read_bytes())
+        tokenizer.initialized = True
+        return tokenizer
+    except (OSError, ValueError, EOFError, TypeError):
+        pass  # no cache yet, or an unreadable one: build and write it
+    with POLICY_TERMS.open("r", encoding="utf-8") as terms:
         tokenizer.load_userdict(terms)
     tokenizer.initialize()
+    _write_atomically(cache, marshal.dumps((tokenizer.FREQ, tokenizer.total, tokenizer.user_word_tag_tab)))
     return tokenizer
+
+
+def _prefix_cache_file() -> Path:
+    """A per-user cache file named after what it is built from (jieba's version and dictionary, our terms)."""
+    key = hashlib.sha256()
+    key.update(jieba.__version__.encode())
+    dictionary = Path(jieba.__file__).with_name("dict.txt")
+    key.update(str(dictionary.stat().st_size).encode() + str(dictionary.stat().st_mtime_ns).encode())
+    key.update(POLICY_TERMS.read_bytes())
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "policybot"
+    return root / f"jieba-{key.hexdigest()[:16]}.marshal"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except OSError:
+        pass  # a read-only home: jieba builds its dictionary on every start instead
 
 
 def warm_up() -> None:
     with _jieba_lock:
         _tokenizer()
     _glossary()
+
+
+def words(text: str) -> list[str]:
+    """The words of a text as jieba reads it (precise mode, policy terms included), not normalised."""
+    with _jieba_lock:
+        return [w for w in _tokenizer().cut(text) if w.strip()]
 
 
 def tokenize(text: str, expand: bool = True, search_mode: bool = True) -> list[str]:

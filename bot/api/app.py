@@ -129,13 +129,20 @@ def _build_service(settings: Settings) -> AssistantService:
 
 
 def _prepare(app: FastAPI, service: AssistantService) -> None:
+    started = time.perf_counter()
     try:
         service.library.ensure_built()
         service.warm_up()
-        log.info("index ready: %s", service.library.live.is_ready())
+        log.info(
+            "index ready: %s (warmed up in %.1fs)",
+            service.library.live.is_ready(),
+            time.perf_counter() - started,
+        )
     except Exception:
         app.state.metrics.errors.labels(kind="startup").inc()
-        log.exception("building or warming up the index failed; /readyz stays 503")
+        log.exception("building or warming up the index failed; /readyz stays 503 unless an index is loaded")
+    finally:
+        app.state.warming = False
 
 
 def _telegram_application(service: AssistantService | None, settings: Settings) -> tuple[Any, str] | None:
@@ -181,6 +188,7 @@ async def _stop_telegram(app: FastAPI) -> None:
     if not app.state.telegram_running:
         return
     app.state.telegram_running = False
+    app.state.warming = False
     try:
         await webhook.stop(app.state.telegram)
     except Exception:
@@ -205,6 +213,7 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
             built = await anyio.to_thread.run_sync(_build_service, settings)
             app.state.service = built
             # index build / warm-up may take a while: /healthz answers meanwhile, /readyz says 503
+            app.state.warming = True
             threading.Thread(target=_prepare, args=(app, built), name="policybot-warmup", daemon=True).start()
         if app.state.telegram is not None:
             await _start_telegram(app, settings, app.state.service)

@@ -182,7 +182,9 @@ class Status(BaseModel):
 
     status: str
     index_version: str | None = None
-    degraded: bool = Field(False, description="the vector store is unreachable: answers use keyword search only")
+    degraded: bool = Field(
+        False, description="the vector store is unreachable: answers use keyword search only"
+    )
 
 
 # -- OpenAI-compatible chat -----------------------------------------------------------------------

@@ -131,6 +131,7 @@ class MemorySampler:
 
 def build_index(data_dir: Path) -> float:
     from bot.config import Settings
+    from bot.evidence import save_sentence_vectors
     from bot.library_factory import make_library
 
     library = make_library(Settings(data_dir=data_dir, corpus_dir=REPO / "corpus"))
@@ -138,6 +139,7 @@ def build_index(data_dir: Path) -> float:
     report = library.build()
     if not report.published or report.errors:
         raise SystemExit(f"index build failed: {report.as_dict()}")
+    save_sentence_vectors(library)  # as `policybot index` does
     elapsed = time.perf_counter() - started
     return elapsed
 
@@ -150,6 +152,8 @@ def start_server(data_dir: Path, workdir: Path, workers: int = 2, timeout: float
         POLICYBOT_CORPUS_DIR=str(REPO / "corpus"),
         POLICYBOT_RATE_LIMIT_PER_MINUTE="0",  # 0 = limiter off (bot/api/app.py)
         POLICYBOT_EMBEDDING_THREADS="1",
+        # the question mix repeats popular questions: measure the answering pipeline, not the answer cache
+        POLICYBOT_ANSWER_CACHE_SIZE="0",
     )
     log = (workdir / "serve.log").open("wb")
     command = [str(Path(sys.executable).parent / "policybot"), "serve", "--workers", str(workers)]

@@ -22,13 +22,17 @@ async def readyz(request: Request) -> Status:
     service = getattr(request.app.state, "service", None)
     if service is None:
         raise ProblemError(503, "服务正在启动。", title="Not ready", headers={"Retry-After": "5"})
+    if getattr(request.app.state, "warming", False):
+        raise ProblemError(503, "服务正在预热。", title="Not ready", headers={"Retry-After": "1"})
     ready = await run_in_threadpool(service.library.live.is_ready)
     if not ready:
         raise ProblemError(503, "索引尚未就绪。", title="Not ready", headers={"Retry-After": "5"})
     version = service.library.live.current().version
     # a vector store that is down degrades answers to keyword search; the service stays ready
     vectors_up = await run_in_threadpool(service.library.store.heartbeat)
-    return Status(status="ready" if vectors_up else "degraded", index_version=version, degraded=not vectors_up)
+    return Status(
+        status="ready" if vectors_up else "degraded", index_version=version, degraded=not vectors_up
+    )
 
 
 @router.get(

@@ -257,7 +257,9 @@ def test_feedback_is_stored(client: TestClient, api_data_dir: Path) -> None:
 def test_health_ready_metrics(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok", "index_version": None, "degraded": False}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["status"] == "ready" and ready.json()["degraded"] is False
+    assert (
+        ready.status_code == 200 and ready.json()["status"] == "ready" and ready.json()["degraded"] is False
+    )
     client.post("/v1/ask", json={"question": "红烧肉怎么做"})
     metrics = client.get("/metrics")
     assert metrics.status_code == 200
@@ -265,6 +267,18 @@ def test_health_ready_metrics(client: TestClient) -> None:
     assert "policybot_refusals_total" in metrics.text
     assert 'policybot_answers_total{mode="extractive"}' in metrics.text
     assert "policybot_http_request_duration_seconds_bucket" in metrics.text
+
+
+def test_not_ready_while_warming_up(client: TestClient) -> None:
+    """A worker that is still warming up (loading models, embedding sentences) takes no traffic yet."""
+    client.app.state.warming = True  # type: ignore[attr-defined]
+    try:
+        warming = client.get("/readyz")
+        assert warming.status_code == 503 and warming.headers["retry-after"] == "1"
+        assert "预热" in warming.json()["detail"]
+    finally:
+        client.app.state.warming = False  # type: ignore[attr-defined]
+    assert client.get("/readyz").status_code == 200
 
 
 def test_request_id(client: TestClient) -> None:

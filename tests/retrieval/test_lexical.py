@@ -1,0 +1,42 @@
+"""The jieba prefix dictionary is cached per user, and the cached tokenizer cuts exactly like a fresh one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval import lexical
+
+TEXT = "淄博市新型基础设施建设三年行动计划要建设5G基站、工业互联网和智能计算中心"
+
+
+@pytest.fixture
+def fresh_tokenizer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    lexical._tokenizer.cache_clear()
+    yield tmp_path
+    lexical._tokenizer.cache_clear()
+
+
+def test_prefix_dictionary_cache(fresh_tokenizer: Path) -> None:
+    built = lexical.words(TEXT)
+    files = list((fresh_tokenizer / "policybot").glob("jieba-*.marshal"))
+    assert len(files) == 1
+    lexical._tokenizer.cache_clear()
+    assert lexical.words(TEXT) == built  # read back from the file
+    assert "5G基站" in built and "工业互联网" in built  # the policy terms are in the cached dictionary
+
+
+def test_corrupt_cache_is_rebuilt(fresh_tokenizer: Path) -> None:
+    lexical.words(TEXT)
+    (cache,) = (fresh_tokenizer / "policybot").glob("jieba-*.marshal")
+    cache.write_bytes(b"\x00garbage")
+    lexical._tokenizer.cache_clear()
+    assert "工业互联网" in lexical.words(TEXT)
+    assert cache.stat().st_size > 1_000_000
+
+
+def test_unwritable_cache_directory(fresh_tokenizer: Path) -> None:
+    (fresh_tokenizer / "policybot").write_text("a file where the directory should be")
+    assert "工业互联网" in lexical.words(TEXT)
