@@ -4,16 +4,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-api browser lint index eval bench reliability local-model clean
+.PHONY: install lock audit run test test-api browser lint index eval bench reliability local-model clean
 
-$(STAMP): pyproject.toml
+# requirements.lock pins every runtime + dev dependency (and pip); installs use it as constraints.
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	$(BIN)/python -c "from retrieval.tokens import install_offline_rank_files as f; f()"
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Regenerate requirements.lock from .venv after changing pyproject.toml's dependencies: install them without the
+# old constraints first (e.g. `.venv/bin/pip install -e '.[dev]' 'pkg==new'`), then `make lock`.
+lock:
+	@test -x $(BIN)/python || (echo "no $(VENV): run make install first" && exit 1)
+	$(BIN)/python .ci/lock.py
+
+# pip-audit over requirements.lock; accepted issues in .ci/audit-exceptions.txt; AUDIT_STRICT=1 also fails when
+# packages could not be audited (e.g. the vulnerability service is unreachable). pip-audit is a tool, not a dependency:
+# installed into .venv (pinned, under the lock's constraints) only here.
+PIP_AUDIT_VERSION := 2.10.1
+audit: $(STAMP)
+	@$(BIN)/python -c "import importlib.metadata as m, sys; sys.exit(m.version('pip-audit') != '$(PIP_AUDIT_VERSION)')" 2>/dev/null \
+		|| $(BIN)/python -m pip install --quiet -c requirements.lock pip-audit==$(PIP_AUDIT_VERSION)
+	$(BIN)/python .ci/audit.py
 
 run: $(STAMP)
 	$(BIN)/policybot serve
