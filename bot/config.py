@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     local_model_path: Path = Field(Path("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"))
     local_threads: int = 2
     local_context_tokens: int = 700
+    answer_cache_size: int = Field(
+        1024, ge=0, description="answers kept in the in-memory LRU answer cache per worker; 0 = off"
+    )
 
     # conversations
     session_max_turns: int = Field(10, ge=1)

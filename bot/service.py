@@ -6,10 +6,13 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
-from bot.answer import Answer
+from bot.answer import Answer, Usage
+from bot.answer_cache import AnswerCache, CacheKey, cache_question, canonical_filters
 from bot.chain import AnswerChain, ChainState, Generator
+from bot.condense import Condensed, condense
 from bot.config import Settings
 from bot.gate import RelevanceGate
 from bot.sessions import SessionStore, SQLiteSessionStore, Turn
@@ -34,6 +37,7 @@ class AssistantService:
         fallback: bool = True,
         gate: RelevanceGate | None = None,
         clock: Callable[[], dt.date] = dt.date.today,
+        answer_cache_size: int = 0,
     ) -> None:
         self.library = library
         self.sessions = sessions
@@ -43,6 +47,7 @@ class AssistantService:
         self.chain = AnswerChain(
             library, gate=gate, generators=self.generators, fallback=fallback, clock=clock
         )
+        self.answer_cache = AnswerCache(answer_cache_size)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> AssistantService:
@@ -60,6 +65,7 @@ class AssistantService:
             top_k=settings.top_k,
             generators=overrides.pop("generators", None) or generators_from_settings(settings),
             fallback=settings.llm_fallback,
+            answer_cache_size=overrides.pop("answer_cache_size", settings.answer_cache_size),
             **overrides,
         )
 
@@ -99,10 +105,29 @@ class AssistantService:
         started = time.perf_counter()
         text, chosen, k = self._validate(question, mode, top_k)
         history = self.sessions.history(session_id) if session_id else []
+        key = self._cache_key(text, chosen, k, filters, history)
+        if key is not None:
+            hit = self.answer_cache.get(key)
+            if hit is not None:
+                answer = hit.answer.model_copy(
+                    deep=True,
+                    update={
+                        "answer_id": uuid.uuid4().hex,
+                        "session_id": session_id,
+                        "question": text,
+                        "standalone_question": text,
+                        "usage": Usage(),  # no model tokens were spent on this request
+                        "timings_ms": {"cache": 1.0, "total": _ms(started)},
+                    },
+                )
+                self._remember(session_id, answer, list(hit.list_items))
+                return answer
         state = ChainState(question=text, history=history, mode=chosen, top_k=k, filters=filters)
         state.stream_sink = on_delta
         state = self.chain.runnable.invoke(state)
-        state.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 3)
+        if key is not None:
+            state.timings_ms["cache"] = 0.0
+        state.timings_ms["total"] = _ms(started)
         answer = Answer(
             answer_id=uuid.uuid4().hex,
             answer=state.answer,
@@ -118,22 +143,58 @@ class AssistantService:
             notices=state.notices,
             index_version=state.search.index_version if state.search else "",
         )
-        if session_id:
-            draft = state.draft
-            self.sessions.append(
-                session_id,
-                Turn(
-                    question=text,
-                    standalone_question=state.standalone,
-                    answer=answer.answer,
-                    refused=answer.refused,
-                    doc_ids=list(dict.fromkeys(c.doc_id for c in answer.citations)),
-                    list_items=draft.list_items if draft and draft.kind == "list" else [],
-                    section_paths=[c.section_path for c in answer.citations],
-                ),
-            )
-            self.sessions.set_value(session_id, "last_answer", answer.model_dump(mode="json"))
+        draft = state.draft
+        list_items = draft.list_items if draft and draft.kind == "list" else []
+        if key is not None and self._cacheable(state):
+            # keyed by the version the answer was actually built on (a publish may have come in between)
+            self.answer_cache.put(replace(key, index_version=answer.index_version), answer, list_items)
+        self._remember(session_id, answer, list_items)
         return answer
+
+    # -- answer cache ------------------------------------------------------------------------------
+    def _cache_key(
+        self, text: str, mode: str, top_k: int, filters: dict[str, Any] | None, history: list[Turn]
+    ) -> CacheKey | None:
+        """The cache key, or None when this question must not use the cache: with conversation history
+        only a question the condenser leaves as it is (not a follow-up) is independent of the history,
+        and in a generative mode the model rewrites every question that has history."""
+        if not self.answer_cache.enabled:
+            return None
+        if history and (mode in self.generators or condense(text, history) != Condensed(text)):
+            return None
+        normalised = cache_question(text)
+        version = self.library.layout.current_version()
+        if not normalised or not version:
+            return None
+        day = self.chain.clock().isoformat()
+        return CacheKey(normalised, mode, top_k, canonical_filters(filters), version, day)
+
+    def _cacheable(self, state: ChainState) -> bool:
+        """Only answers that the same inputs would give again: not one degraded to keyword search while
+        the vector store is down, and not a generative-mode fallback (model down, unverifiable or
+        refusing) once the gate judged the passages relevant: the model is tried again next time."""
+        if state.search is None or state.search.degraded or state.condensed != Condensed(state.question):
+            return False
+        if state.mode in self.generators and state.generator_used is None:
+            return state.decision is not None and not state.decision.answerable
+        return True
+
+    def _remember(self, session_id: str | None, answer: Answer, list_items: list[str]) -> None:
+        if not session_id:
+            return
+        self.sessions.append(
+            session_id,
+            Turn(
+                question=answer.question,
+                standalone_question=answer.standalone_question,
+                answer=answer.answer,
+                refused=answer.refused,
+                doc_ids=list(dict.fromkeys(c.doc_id for c in answer.citations)),
+                list_items=list_items,
+                section_paths=[c.section_path for c in answer.citations],
+            ),
+        )
+        self.sessions.set_value(session_id, "last_answer", answer.model_dump(mode="json"))
 
     def stream(self, question: str, **kwargs: Any) -> Iterator[str | Answer]:
         """Answer deltas as they are produced (token by token for generative modes), then the Answer.
@@ -173,3 +234,7 @@ class AssistantService:
 
     def reset(self, session_id: str) -> None:
         self.sessions.reset(session_id)
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)

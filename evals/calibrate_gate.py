@@ -138,7 +138,8 @@ def main() -> None:
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args()
     sessions = SQLiteSessionStore(Path(tempfile.mkdtemp()) / "s.sqlite3")
-    service = AssistantService.from_settings(Settings(), sessions=sessions)
+    # no answer cache: the threshold sweep reads the gate of every item's own run
+    service = AssistantService.from_settings(Settings(), sessions=sessions, answer_cache_size=0)
     service.library.ensure_built()
     service.warm_up()
     x_raw, y, ids = collect(service, args.dataset)

@@ -49,9 +49,12 @@ def _make_service(settings: Settings) -> Any:
     from bot.service import AssistantService
     from bot.sessions import SQLiteSessionStore
 
-    # eval conversations go to a throw-away session store, never the users'; answers as of a fixed day
+    # eval conversations go to a throw-away session store, never the users'; answers as of a fixed day;
+    # no answer cache: every item must run (and be timed and diagnosed) through the whole chain
     sessions = SQLiteSessionStore(Path(tempfile.mkdtemp(prefix="policybot-eval-")) / "sessions.sqlite3")
-    return AssistantService.from_settings(settings, sessions=sessions, clock=lambda: EVAL_DATE)
+    return AssistantService.from_settings(
+        settings, sessions=sessions, clock=lambda: EVAL_DATE, answer_cache_size=0
+    )
 
 
 def _report_dir(root: Path) -> Path:

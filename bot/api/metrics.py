@@ -32,8 +32,17 @@ class ApiMetrics:
         self.errors = Counter(
             "policybot_errors_total", "Server-side errors by kind", ["kind"], registry=self.registry
         )
+        self.answer_cache = Counter(
+            "policybot_answer_cache_total",
+            "Answer cache lookups by result (hit, miss); questions that may not use the cache are not counted",
+            ["result"],
+            registry=self.registry,
+        )
 
     def record_answer(self, answer: Answer) -> None:
         self.answers.labels(mode=answer.mode).inc()
         if answer.refused:
             self.refusals.inc()
+        cached = answer.timings_ms.get("cache")
+        if cached is not None:
+            self.answer_cache.labels(result="hit" if cached else "miss").inc()
