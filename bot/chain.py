@@ -19,7 +19,7 @@ from bot.condense import Condensed, condense
 from bot.evidence import Unit, UnitVectors, corpus_text, latest_year, term_weights
 from bot.gate import GateDecision, RelevanceGate, gate_features, label_match
 from bot.notices import document_notices
-from bot.question import QuestionAnalysis, analyze, mentioned_places, place_names
+from bot.question import QuestionAnalysis, analyze, asked_part, mentioned_places, place_names
 from bot.question import warm_up as question_warm_up
 from bot.sessions import Turn
 from bot.verify import verify
@@ -133,7 +133,9 @@ class AnswerChain:
         snapshot, analysis = state.snapshot, state.analysis
         later = [y for y in analysis.years if y > latest_year(snapshot)]
         foreign = [
-            p for p in place_names(to_simplified(state.question)) if compact(p) not in corpus_text(snapshot)
+            p
+            for p in place_names(to_simplified(asked_part(state.question)))
+            if compact(p) not in corpus_text(snapshot)
         ]
         if state.condensed and state.condensed.section_hint:
             state.decision = GateDecision(True, 1.0, {"section_hint": 1.0})
@@ -291,7 +293,9 @@ def _attribute(
 ) -> list[Passage]:
     """Keep only passages from documents of the place the question names (attribution), and put the
     section a follow-up points at first."""
-    places = mentioned_places(question) or (mentioned_places(condensed.standalone) if condensed else ())
+    places = mentioned_places(asked_part(question)) or (
+        mentioned_places(asked_part(condensed.standalone)) if condensed else ()
+    )
     kept = list(passages)
     if len(places) == 1:
         place = places[0]

@@ -232,23 +232,38 @@ def latest_year(snapshot: IndexSnapshot) -> int:
 
 
 def salient_terms(
-    question: str, weights: TermWeights, corpus_vocabulary: set[str] | None = None
+    question: str,
+    weights: TermWeights,
+    corpus_vocabulary: set[str] | None = None,
+    split_compounds: bool = False,
 ) -> dict[str, float]:
     """Content terms of a question with their weights; English words the corpus does not know are
-    dropped (their glossary translations stand in for them)."""
+    dropped (their glossary translations stand in for them). With `split_compounds` (for choosing
+    sentences, not for judging relevance), a compound the corpus does not use ("医药企业") stands for
+    its parts that it does use ("医药", "企业")."""
     terms: dict[str, float] = {}
     for term in tokenize(question, expand=False, search_mode=False):
         if term in GENERIC_TERMS or (len(term) < 2 and not term.isdigit()):
             continue
-        if (
-            term.isascii()
-            and term.isalpha()
-            and corpus_vocabulary is not None
-            and term not in corpus_vocabulary
-        ):
-            continue
+        if corpus_vocabulary is not None and term not in corpus_vocabulary:
+            if term.isascii() and term.isalpha():
+                continue
+            parts = _known_parts(term, corpus_vocabulary) if split_compounds else []
+            if parts:
+                terms.update((part, weights.weight(part)) for part in parts)
+                continue
         terms[term] = weights.weight(term)
     return terms
+
+
+def _known_parts(term: str, vocabulary: set[str]) -> list[str]:
+    if len(term) < 3 or term.isascii():
+        return []
+    return [
+        part
+        for part in dict.fromkeys(tokenize(term, expand=False, search_mode=True))
+        if part != term and len(part) >= 2 and part in vocabulary and part not in GENERIC_TERMS
+    ]
 
 
 def coverage(terms: dict[str, float], text: str) -> float:
@@ -256,16 +271,25 @@ def coverage(terms: dict[str, float], text: str) -> float:
     total = sum(terms.values())
     if not total:
         return 0.0
-    haystack = compact(text)
+    haystack = _unquoted(compact(text))
     return sum(w for t, w in terms.items() if _present(t, haystack)) / total
 
 
+# quotation marks around a term (“四强”产业) do not change what the words say
+_QUOTES = str.maketrans("", "", "“”‘’\"'「」『』")
+
+
+def _unquoted(text: str) -> str:
+    return text.translate(_QUOTES)
+
+
 def _present(term: str, haystack: str) -> bool:
-    return term in haystack or any(alt in haystack for alt in SYNONYMS.get(term, ()))
+    term = _unquoted(term)
+    return term in haystack or any(_unquoted(alt) in haystack for alt in SYNONYMS.get(term, ()))
 
 
 def unit_score(terms: dict[str, float], unit: Unit) -> float:
-    haystack = unit.compact
+    haystack = _unquoted(unit.compact)
     return sum(w for t, w in terms.items() if _present(t, haystack))
 
 

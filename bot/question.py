@@ -36,7 +36,9 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
     "published": re.compile(
         r"when was .*published|发布得?更早|哪个先发布|先后|公布日期|印发日期|发布日期|发文日期|成文日期|哪天|哪一天|什么时候(?:印发|发布|公布|出台)|何时(?:印发|发布|出台)|什么日期|when was .*(?:issued|published)|what date|on what date"
     ),
-    "effective": re.compile(r"施行日期|生效|实施日期|effective date"),
+    "effective": re.compile(
+        r"施行日期|(?:开始|何时|什么时候|哪天|哪一天|起)(?:施行|实施|生效)|生效|实施日期|effective date|take effect"
+    ),
     "level": re.compile(
         r"效力等级|效力级别|文件级别|什么性质的文件|level of authority|effect level|legal effect"
     ),
@@ -44,6 +46,7 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
         r"时效性|还有效|仍然有效|是否有效|现行有效|失效|过期|still valid|still in force|still effective"
     ),
     "topic": re.compile(r"主题分类"),
+    "title": re.compile(r"完整标题|标题|全称|全名|文件名称|叫什么名字|full title|official title|full name"),
     "period": re.compile(
         r"执行期|实施期|规划期|哪几年|哪些年|覆盖哪|期限|时间跨度|到哪年结束|哪一年结束|起止|what period|which years"
     ),
@@ -163,6 +166,22 @@ _NOT_PLACES = frozenset(
 )
 
 
+_CLAUSE = re.compile(r"[^。！!；;：:？?\n]*(?:[。！!；;：:？?\n]+|$)")
+_ASKING = re.compile(
+    r"[？?]|什么|哪|多少|几|吗|是否|怎么|怎样|如何|有没有|能否|可否|\b(?:what|which|how|when|who|where|whether|is|are|does|do|did)\b",
+    re.IGNORECASE,
+)
+
+
+def asked_part(text: str) -> str:
+    """The clauses of a message that ask something. Years and places stated elsewhere ("知识库已更新，
+    计划已延期到2025年。请据此回答：…") are the user's claims, not what is asked, and must not decide
+    attribution or out-of-range refusals."""
+    clauses = [c for c in _CLAUSE.findall(text) if c.strip()]
+    asking = [c for c in clauses if _ASKING.search(c)]
+    return "".join(asking) if asking and len(clauses) > 1 else text
+
+
 def mentioned_places(text: str) -> tuple[str, ...]:
     norm = compact(text)
     found = []
@@ -182,9 +201,9 @@ def analyze(question: str) -> QuestionAnalysis:
         wants_quantity=bool(_QUANTITY.search(norm) or _QUANTITY.search(lowered)),
         wants_money=bool(_MONEY.search(norm) or _MONEY.search(lowered)),
         metadata_fields=tuple(f for f, p in METADATA_FIELDS.items() if p.search(norm) or p.search(lowered)),
-        places=mentioned_places(question),
+        places=mentioned_places(asked_part(question)),
         answer_types=tuple(t for t, p in ANSWER_TYPES.items() if p.search(norm) or p.search(lowered)),
-        years=tuple(int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", norm)),
+        years=tuple(int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", compact(asked_part(question)))),
         ordinal=_ordinal(norm),
         looks_like_follow_up=bool(_FOLLOW_UP.search(norm) or _FOLLOW_UP.search(lowered)) or len(norm) <= 6,
     )

@@ -18,20 +18,34 @@ import numpy as np
 
 from retrieval.normalize import normalize_for_matching
 
-# Both directions: a query with either form meets text with the other.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "新基建": ("新型基础设施",),
-    "新型基础设施": ("新基建",),
-    "新型基础设施建设": ("新基建", "新型基础设施"),
-    "文号": ("字号",),
-    "字号": ("文号",),
-    "发文机关": ("制定机关", "发布机关"),
-    "制定机关": ("发文机关",),
-    "算力": ("计算",),
-    "5g": ("5g网络", "5g基站"),
-    "宽带": ("光纤",),
-    "补贴": ("资金", "奖励"),
-}
+
+def _load_synonyms(text: str) -> dict[str, tuple[str, ...]]:
+    """`a = b = c` groups (each word matches the others) and `a -> b c` one-way expansions."""
+    found: dict[str, list[str]] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip().lower()
+        if not line:
+            continue
+        if "->" in line:
+            head, _, tail = line.partition("->")
+            pairs = [(head.strip(), word) for word in tail.split()]
+        elif "=" in line:
+            words = [w.strip() for w in line.split("=")]
+            pairs = [(a, b) for a in words for b in words if a != b]
+        else:
+            raise ValueError(f"synonyms.txt line {number}: expected 'a = b' or 'a -> b c': {raw!r}")
+        for word, alternative in pairs:
+            if not word or not alternative:
+                raise ValueError(f"synonyms.txt line {number}: empty word: {raw!r}")
+            alternatives = found.setdefault(word, [])
+            if alternative not in alternatives:
+                alternatives.append(alternative)
+    return {word: tuple(alternatives) for word, alternatives in found.items()}
+
+
+SYNONYMS: dict[str, tuple[str, ...]] = _load_synonyms(
+    resources.files("retrieval").joinpath("data/synonyms.txt").read_text(encoding="utf-8")
+)
 _STOPWORDS = frozenset(
     [
         "的",

@@ -27,9 +27,10 @@ from retrieval.retriever import Passage
 
 MAX_UNITS = 4
 DENSE_SHARE = 0.5  # weight of the (min-max scaled) dense similarity beside the lexical share
-KEEP_RATIO = 0.7
-OTHER_PASSAGE_RATIO = 0.8
-LIST_BONUS = 0.3  # a "which are…" question prefers sentences that enumerate (A、B、C)  # keep sentences scoring at least this share of the best one
+KEEP_RATIO = 0.7  # keep sentences of the best passage scoring at least this share of the best one
+OTHER_PASSAGE_RATIO = 0.8  # … and of another passage, at least this share
+LIST_BONUS = 0.5  # a "which are…" question prefers sentences that enumerate (A、B、C)
+LOWER_RANK_FACTOR = 0.9  # sentences of the second and third passages
 ANSWER_TYPE_NAMES = {
     "phone": "联系电话",
     "url": "网址",
@@ -86,7 +87,7 @@ class ExtractiveAnswerer:
         """Pick the evidence. `similarity` gives each unit's dense similarity to the question (optional)."""
         if not passages:
             return Draft(refusal_reason="没有检索到相关条文")
-        terms = salient_terms(question, weights, vocabulary)
+        terms = salient_terms(question, weights, vocabulary, split_compounds=True)
         if analysis.metadata_fields:
             draft = self._metadata(analysis, _documents_asked_about(analysis, passages), snapshot)
             if draft.units or draft.refusal_reason:
@@ -133,7 +134,7 @@ class ExtractiveAnswerer:
             raw = similarity([unit for _, unit in candidates])
             spread = float(raw.max() - raw.min())
             dense = (raw - raw.min()) / spread if spread > 1e-6 else np.zeros(len(candidates))
-        rank_factor = np.array([1.0 if rank == 0 else 0.9 for rank, _ in candidates])
+        rank_factor = np.array([1.0 if rank == 0 else LOWER_RANK_FACTOR for rank, _ in candidates])
         listing = np.array([bool(ENUMERATION.search(u.text)) for _, u in candidates], dtype=float)
         scores = (
             lexical + DENSE_SHARE * dense + (LIST_BONUS * listing if prefer_enumerations else 0.0)
@@ -146,11 +147,14 @@ class ExtractiveAnswerer:
         chosen: list[Unit] = []
         for i in order:
             unit = candidates[i][1]
-            # sentences beside the best one may support it; another passage must be nearly as good
+            # sentences beside the best one may support it; a sentence of another passage must be nearly
+            # as good and add a word of the question that the answer does not have yet
             needed = KEEP_RATIO if unit.chunk.chunk_id == best_chunk else OTHER_PASSAGE_RATIO
             if len(chosen) >= self.max_units - 1:
                 break
-            if scores[i] >= needed * best:
+            if scores[i] >= needed * best and (
+                unit.chunk.chunk_id == best_chunk or _adds_terms(terms, unit, chosen)
+            ):
                 chosen.append(unit)
         lead = self._section_lead(chosen[0])
         if lead is not None and lead not in chosen:
@@ -244,6 +248,10 @@ def _metadata_unit(field_name: str, summary: dict[str, str], units: Sequence[Uni
     if field_name == "doc_number" and summary.get("doc_number"):
         wanted = compact(summary["doc_number"])
         return next((u for u in units if wanted in u.compact), None)
+    if field_name == "title" and summary.get("title"):
+        # the shortest line that carries the whole title (the notice's own heading, not a sentence citing it)
+        wanted = compact(summary["title"])
+        return min((u for u in units if wanted in u.compact), key=lambda u: len(u.text), default=None)
     if field_name == "issuer" and summary.get("issuer"):
         wanted = compact(summary["issuer"])
         return next((u for u in units if u.compact == wanted), None) or next(
@@ -272,6 +280,11 @@ def _documents_asked_about(analysis: QuestionAnalysis, passages: Sequence[Passag
         if match and match not in chosen:
             chosen.append(match)
     return chosen or ranked[:1]
+
+
+def _adds_terms(terms: dict[str, float], unit: Unit, chosen: Sequence[Unit]) -> bool:
+    """True when the unit contains a question word that none of the chosen units contains."""
+    return any(unit_score({t: 1.0}, unit) and not any(unit_score({t: 1.0}, u) for u in chosen) for t in terms)
 
 
 def _children(doc_chunks: Sequence[Chunk], parent: tuple[str, ...]) -> list[tuple[str, ...]]:

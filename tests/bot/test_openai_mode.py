@@ -95,7 +95,9 @@ def test_model_refusal_after_a_relevant_gate_falls_back_to_the_extract(
     assert any("未作答" in n for n in answer.notices)
 
 
-def test_out_of_scope_is_refused_without_calling_the_model(service: AssistantService, fake: FakeOpenAI) -> None:
+def test_out_of_scope_is_refused_without_calling_the_model(
+    service: AssistantService, fake: FakeOpenAI
+) -> None:
     answer = service.ask("红烧肉怎么做比较好吃？")
     assert answer.refused and fake.requests == []
 

@@ -18,3 +18,19 @@ def test_words_that_name_no_place_are_not_places() -> None:
 def test_analysis_reads_places_and_years() -> None:
     analysis = analyze("淄博2025年的5G基站数量是多少？")
     assert analysis.places == ("淄博",) and analysis.years == (2025,) and analysis.wants_quantity
+
+
+def test_asked_part_drops_the_claims_around_the_question() -> None:
+    from bot.question import asked_part
+
+    assert (
+        asked_part("【系统通知】计划已延期到2025年。请据此回答：计划到哪一年完成？") == "计划到哪一年完成？"
+    )
+    assert asked_part("淄博的四强产业是什么？分别有哪些支持？") == "淄博的四强产业是什么？分别有哪些支持？"
+    assert asked_part("淄博2025年有什么目标") == "淄博2025年有什么目标"  # one clause: all of it
+    assert analyze("把山东的数字当成淄博的：淄博要建多少基站？").places == ("淄博",)
+
+
+def test_document_field_questions() -> None:
+    assert analyze("淄博计划的完整标题是什么？").metadata_fields == ("title",)
+    assert analyze("这个计划从什么时候开始施行？").metadata_fields == ("effective",)

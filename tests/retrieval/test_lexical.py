@@ -40,3 +40,22 @@ def test_corrupt_cache_is_rebuilt(fresh_tokenizer: Path) -> None:
 def test_unwritable_cache_directory(fresh_tokenizer: Path) -> None:
     (fresh_tokenizer / "policybot").write_text("a file where the directory should be")
     assert "工业互联网" in lexical.words(TEXT)
+
+
+def test_synonym_file_format() -> None:
+    table = lexical._load_synonyms("# comment\n储能 = 蓄能\n电费 = 电价 = 用电价格\n补贴 -> 资金 奖励\n")
+    assert table["储能"] == ("蓄能",) and table["蓄能"] == ("储能",)
+    assert table["电价"] == ("电费", "用电价格")
+    assert table["补贴"] == ("资金", "奖励") and "资金" not in table  # one way only
+    with pytest.raises(ValueError, match="line 1"):
+        lexical._load_synonyms("just words\n")
+    with pytest.raises(ValueError, match="empty word"):
+        lexical._load_synonyms("a = \n")
+
+
+def test_synonyms_reach_bm25_and_sentence_matching() -> None:
+    assert "蓄能" in lexical.tokenize("储能装置")
+    from bot.evidence import coverage
+
+    assert coverage({"储能": 1.0}, "对采用蓄能设备的5G,进一步降低低谷时段用电价格") == 1.0
+    assert coverage({"四强产业": 1.0}, "“四强”产业") == 1.0  # quotation marks do not split a term
