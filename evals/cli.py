@@ -236,5 +236,9 @@ def _run_tool(args: argparse.Namespace, settings: Settings, library: Any = None)
     else:
         sys.stdout.write(lines)
     if skipped:
-        print(f"{skipped} thumbs-down answer(s) skipped: the answer was not logged", file=sys.stderr)
+        print(
+            f"{skipped} thumbs-down answer(s) skipped: the answer was not logged "
+            "(log_answers off, pruned after log_retention_days, or answered before answers were logged)",
+            file=sys.stderr,
+        )
     return 0

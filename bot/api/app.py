@@ -22,10 +22,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.api.deps import ApiKeyDep, RateLimiter, configured_api_keys
 from bot.api.errors import ProblemError, install_handlers, problem_body
-from bot.api.feedback_store import FeedbackStore
 from bot.api.metrics import ApiMetrics
 from bot.api.routes import ask, chat, documents, feedback, health, search
 from bot.config import Settings, get_settings
+from bot.feedback_store import FeedbackStore
 from bot.service import AssistantService
 
 log = logging.getLogger("policybot.api")

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from bot.api.errors import ProblemError
-from bot.api.feedback_store import FeedbackStore
 from bot.api.metrics import ApiMetrics
 from bot.config import Settings
+from bot.feedback_store import FeedbackStore
 from bot.service import AssistantService
 
 log = logging.getLogger("policybot.api")

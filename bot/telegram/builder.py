@@ -17,9 +17,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.feedback_store import FeedbackStore
 from bot.telegram import handlers
 from bot.telegram.config import TelegramConfig
-from bot.telegram.feedback import FeedbackStore
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +63,35 @@ async def post_init(application: Application) -> None:
     await application.bot.set_my_commands(bot_commands(application.bot_data["service"]))
 
 
+async def post_shutdown(application: Application) -> None:
+    """Closes the feedback store. PTB calls this from run_polling/run_webhook; a FastAPI-hosted webhook
+    calls it after `await application.shutdown()` (see webhook.stop)."""
+    store = application.bot_data.get("feedback")
+    if store is not None:
+        store.close()
+
+
 def build_application(service: Any, settings: Any, *, config: TelegramConfig | None = None) -> Application:
     config = config or TelegramConfig.from_settings(settings)
     if not config.token:
         raise ValueError("Telegram bot token missing: set TELEGRAM_BOT_TOKEN (settings.telegram_bot_token)")
-    builder = ApplicationBuilder().token(config.token).post_init(post_init).concurrent_updates(8)
+    builder = (
+        ApplicationBuilder()
+        .token(config.token)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .concurrent_updates(8)
+    )
     if config.base_url:
         builder = builder.base_url(f"{config.base_url}/bot").base_file_url(f"{config.base_url}/file/bot")
     application = builder.build()
+    # the same store (feedback + answer log) as the API's, over the same file
+    feedback = FeedbackStore(config.data_dir / "feedback.sqlite3")
+    feedback.prune(config.log_retention_days)
     application.bot_data.update(
         service=service,
         config=config,
-        feedback=FeedbackStore(config.data_dir / "feedback.sqlite3"),
+        feedback=feedback,
         answers=OrderedDict(),
         refused=set(),
         rate={},

@@ -59,6 +59,8 @@ class TelegramConfig:
     webhook_secret: str = ""
     rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE
     data_dir: Path = Path("data")
+    log_answers: bool = True  # Settings.log_answers: every answer sent goes to the answer log
+    log_retention_days: int = 90  # Settings.log_retention_days: older logged answers are pruned
 
     @classmethod
     def from_settings(cls, settings: Any) -> TelegramConfig:
@@ -67,6 +69,7 @@ class TelegramConfig:
         if callable(resolved):
             data_dir = resolved(data_dir)
         rate = _raw(settings, "telegram_rate_limit_per_minute")
+        retention = getattr(settings, "log_retention_days", None)
         return cls(
             token=str(_raw(settings, "telegram_bot_token") or ""),
             base_url=str(_raw(settings, "telegram_base_url") or "").rstrip("/"),
@@ -76,6 +79,8 @@ class TelegramConfig:
             webhook_secret=str(_raw(settings, "telegram_webhook_secret") or ""),
             rate_limit_per_minute=int(rate) if rate not in (None, "") else DEFAULT_RATE_LIMIT_PER_MINUTE,
             data_dir=data_dir,
+            log_answers=bool(getattr(settings, "log_answers", True)),
+            log_retention_days=int(retention) if retention not in (None, "") else 90,
         )
 
     @property

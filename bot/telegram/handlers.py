@@ -1,8 +1,9 @@
 """Small `async def handler(update, context) -> None` functions; the wiring is in builder.py.
 
 Shared state lives in `application.bot_data` (see builder.py): the service, the TelegramConfig, the
-FeedbackStore, recent answers (for the "原文 n" buttons), refused users and rate-limit windows.
-Every service call runs in a worker thread (`asyncio.to_thread`) so the event loop never blocks."""
+FeedbackStore (bot/feedback_store.py, shared with the API: feedback and the answer log), recent answers
+(for the "原文 n" buttons), refused users and rate-limit windows.
+Every service and store call runs in a worker thread (`asyncio.to_thread`) so the event loop never blocks."""
 
 from __future__ import annotations
 
@@ -26,9 +27,9 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.answer import Answer
+from bot.feedback_store import FeedbackStore
 from bot.telegram import rendering
 from bot.telegram.config import TelegramConfig
-from bot.telegram.feedback import FeedbackStore
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,20 @@ def _feedback(context: Context) -> FeedbackStore:
 
 def _answers(context: Context) -> OrderedDict[str, Answer]:
     return context.bot_data.setdefault("answers", OrderedDict())
+
+
+def feedback_source(chat_id: int | str | None, user_id: int | str | None) -> str:
+    return f"telegram:{'' if chat_id is None else chat_id}:{'' if user_id is None else user_id}"
+
+
+async def log_answer(context: Context, answer: Answer) -> None:
+    """The answer log (same table as the API's), so a 👎 can become a draft eval item; never fatal."""
+    if not _config(context).log_answers:
+        return
+    try:
+        await asyncio.to_thread(_feedback(context).log_answer, answer)
+    except Exception:  # the answer log must never break answering
+        log.warning("could not log answer %s", answer.answer_id, exc_info=True)
 
 
 def session_id(chat_id: int) -> str:
@@ -242,6 +257,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
             await typing
     remember(context, answer)
     await send_chunks(chat, rendering.render_answer(answer), rendering.answer_keyboard(answer), reply_to)
+    await log_answer(context, answer)
 
 
 async def text_message(update: Update, context: Context) -> None:
@@ -341,11 +357,11 @@ async def feedback_command(update: Update, context: Context) -> None:
     last = await asyncio.to_thread(_service(context).last_answer, session_id(chat.id))
     user = update.effective_user
     await asyncio.to_thread(
-        _feedback(context).record,
+        _feedback(context).add_feedback,
         last.answer_id if last else "",
         "comment",
         comment[:4000],
-        f"telegram:{chat.id}:{user.id if user else ''}",
+        feedback_source(chat.id, user.id if user else None),
     )
     await reply_plain(update, "感谢您的反馈，我们会认真参考！")
 
@@ -385,7 +401,11 @@ async def callback_query(update: Update, context: Context) -> None:
             return
         voted.add(key)
         await asyncio.to_thread(
-            _feedback(context).record, answer_id, rating, "", f"telegram:{chat.id if chat else ''}:{key[1]}"
+            _feedback(context).add_feedback,
+            answer_id,
+            rating,
+            "",
+            feedback_source(chat.id if chat else None, key[1]),
         )
         await query.answer("感谢反馈！👍" if rating == "up" else "感谢反馈，我们会改进。")
     elif kind == "ex":

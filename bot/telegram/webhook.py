@@ -29,7 +29,8 @@ def _problem(status: int, title: str, detail: str) -> JSONResponse:
 def make_webhook_router(application: Application, secret_token: str) -> APIRouter:
     """The mounting app must run the application: `await application.initialize()`,
     `await bot.telegram.builder.post_init(application)`, `await application.start()` on startup, and
-    `await application.stop()`, `await application.shutdown()` on shutdown (see `start`/`stop`)."""
+    `await application.stop()`, `await application.shutdown()`, `await application.post_shutdown(application)`
+    on shutdown (see `start`/`stop`)."""
     if not secret_token:
         raise ValueError("a webhook secret token is required (settings.telegram_webhook_secret)")
     expected = secret_token.encode()
@@ -71,3 +72,5 @@ async def start(application: Application, webhook_url: str | None = None, secret
 async def stop(application: Application) -> None:
     await application.stop()
     await application.shutdown()
+    if application.post_shutdown is not None:  # closes the feedback store (see builder.post_shutdown)
+        await application.post_shutdown(application)

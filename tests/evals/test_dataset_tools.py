@@ -1,5 +1,5 @@
 """Dataset tools: check-dataset (line-numbered problems, exit 1), the lossless CSV round trip of qa.jsonl,
-CSV with `|`-separated lists, and thumbs-down feedback exported as draft items."""
+CSV with `|`-separated lists, and thumbs-down feedback (API or Telegram) exported as draft items."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from bot.answer import Answer, Citation
-from bot.api.feedback_store import FeedbackStore
 from bot.cli import build_parser
 from bot.config import Settings
-from bot.telegram.feedback import FeedbackStore as TelegramFeedbackStore
+from bot.feedback_store import FeedbackStore
 from evals.cli import run_eval
 from evals.dataset_tools import check_dataset, export_feedback, import_csv
 from evals.datasets import (
@@ -187,7 +186,8 @@ def test_export_feedback_turns_thumbs_down_into_drafts(
     store.add_feedback("a3", "down")
     store.add_feedback("missing", "down", "answer not logged")
     store.close()
-    TelegramFeedbackStore(tmp_path / "feedback.sqlite3").record("a3", "down", "应该拒答", "telegram:1:2")
+    # a second store on the same file, as the Telegram bot opens it
+    FeedbackStore(tmp_path / "feedback.sqlite3").add_feedback("a3", "down", "应该拒答", "telegram:1:2")
 
     drafts, skipped = export_feedback(tmp_path / "feedback.sqlite3")
     assert skipped == 1
@@ -205,6 +205,34 @@ def test_export_feedback_turns_thumbs_down_into_drafts(
     assert [json.loads(line)["id"] for _, line in iter_lines(out)] == ["fb-a1", "fb-a3"]
     with pytest.raises(DatasetError, match="needs_review"):
         load_jsonl(out, QAItem)  # a draft is not an eval item until an evaluator completes it
+
+
+def test_telegram_thumbs_down_on_a_logged_telegram_answer_becomes_a_draft(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the Telegram bot writes (bot/telegram/handlers.py): every answer it sends goes to the answer
+    log, the 👎 button and /feedback write rows with a telegram:<chat>:<user> source."""
+    telegram = FeedbackStore(tmp_path / "feedback.sqlite3")
+    telegram.log_answer(_answer("tg1", "淄博新基建计划的基本原则有哪些？"))
+    telegram.log_answer(_answer("tg2", "第二个问题？"))
+    telegram.add_feedback("tg1", "down", "", "telegram:42:42")
+    telegram.add_feedback("tg1", "comment", "漏了一条原则", "telegram:42:42")
+    telegram.add_feedback("tg2", "up", "", "telegram:42:42")
+    telegram.close()
+
+    drafts, skipped = export_feedback(tmp_path / "feedback.sqlite3")
+    assert skipped == 0 and len(drafts) == 1
+    (draft,) = drafts
+    assert draft["id"] == "fb-tg1" and draft["question"] == "淄博新基建计划的基本原则有哪些？"
+    assert draft["needs_review"] is True and draft["answer_given"].startswith("回答：")
+    assert draft["comment"] == "漏了一条原则"
+    assert draft["feedback"]["sources"] == ["telegram:42:42"]
+
+    out = tmp_path / "drafts.jsonl"
+    settings = Settings(data_dir=tmp_path, corpus_dir=CORPUS_DIR)
+    code, text = _eval(["export-feedback", "--out", str(out)], capsys, settings=settings)
+    assert code == 0 and "1 draft item(s)" in text and "skipped" not in text
+    assert [json.loads(line)["id"] for _, line in iter_lines(out)] == ["fb-tg1"]
 
 
 def test_export_feedback_without_a_database(tmp_path: Path) -> None:

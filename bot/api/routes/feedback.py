@@ -20,5 +20,5 @@ router = APIRouter(tags=["feedback"])
     responses=PROBLEM_RESPONSES,
 )
 async def feedback(body: FeedbackRequest, store: FeedbackDep) -> FeedbackOut:
-    row = await run_in_threadpool(store.add_feedback, body.answer_id, body.rating, body.comment)
+    row = await run_in_threadpool(store.add_feedback, body.answer_id, body.rating, body.comment, "api")
     return FeedbackOut(**row)

@@ -212,6 +212,52 @@ def test_source_callback_shows_quote_and_feedback_is_stored(
     assert rows == [(answer.answer_id, "up", "telegram:43:43")]
 
 
+def test_answers_are_logged_and_thumbs_down_is_stored_for_that_answer(
+    api: FakeBotAPI, real_service, tmp_path: Path
+) -> None:
+    """Every answer sent goes to the answer log the API also writes, so `eval export-feedback` can turn
+    a Telegram 👎 into a draft item; the 👎 button writes feedback for that answer_id."""
+    feed(real_service, make_settings(tmp_path, api), [text_update(QUESTION, chat_id=45, user_id=46)])
+    (sent,) = api.calls_to("sendMessage")
+    down = dict(buttons(sent))["👎"]
+    answer_id = down.split(":")[1]
+    assert down == f"fb:{answer_id}:down"
+    db = sqlite3.connect(tmp_path / "feedback.sqlite3")
+    logged = db.execute("SELECT answer_id, question, answer_json FROM answers").fetchall()
+    assert [(a, q) for a, q, _ in logged] == [(answer_id, QUESTION)]
+    assert Answer.model_validate_json(logged[0][2]).citations
+    api.clear()
+    # a fresh Application (restart), as a user may press 👎 much later
+    feed(real_service, make_settings(tmp_path, api), [callback_update(down, chat_id=45, user_id=46)])
+    assert "感谢反馈" in api.calls_to("answerCallbackQuery")[0].params["text"]
+    rows = db.execute("SELECT answer_id, rating, comment, source FROM feedback").fetchall()
+    assert rows == [(answer_id, "down", "", "telegram:45:46")]
+    db.close()
+
+
+def test_answers_are_not_logged_when_log_answers_is_off(api: FakeBotAPI, tmp_path: Path) -> None:
+    feed(FakeService("x"), make_settings(tmp_path, api, log_answers=False), [text_update(QUESTION)])
+    assert len(api.calls_to("sendMessage")) == 1
+    db = sqlite3.connect(tmp_path / "feedback.sqlite3")
+    assert db.execute("SELECT count(*) FROM answers").fetchone() == (0,)
+    db.close()
+
+
+def test_an_answer_log_failure_does_not_break_answering(
+    api: FakeBotAPI, tmp_path: Path, caplog, monkeypatch
+) -> None:
+    from bot.feedback_store import FeedbackStore
+
+    def broken(self: FeedbackStore, answer: Answer) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(FeedbackStore, "log_answer", broken)
+    feed(FakeService("回答"), make_settings(tmp_path, api), [text_update(QUESTION)])
+    texts = api.sent_texts()
+    assert len(texts) == 1 and "回答" in texts[0] and handlers.APOLOGY not in texts
+    assert "could not log answer fake1" in caplog.text
+
+
 def test_expired_source_callback(api: FakeBotAPI, tmp_path: Path) -> None:
     feed(FakeService(), make_settings(tmp_path, api), [callback_update("src:nope:1")])
     ack = api.calls_to("answerCallbackQuery")[0]

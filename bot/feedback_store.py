@@ -1,4 +1,12 @@
-"""Durable feedback and answer log: SQLite (WAL) at <data_dir>/feedback.sqlite3."""
+"""Durable feedback and answer log shared by every surface: SQLite (WAL) at <data_dir>/feedback.sqlite3.
+
+`feedback` holds 👍/👎/comments from the API (source "api") and Telegram ("telegram:<chat>:<user>");
+`answers` holds every answer a surface sent (when `log_answers` is on), so `policybot eval export-feedback`
+can turn a 👎 into a draft eval item with the question and the answer given.
+
+Files written by the older Telegram-only store have a `feedback` table without the `id` column and the
+CHECK on `rating`: they keep working (rows are addressed by `rowid`, which is `id` where it exists, and
+ratings are checked here as well)."""
 
 from __future__ import annotations
 
@@ -10,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.answer import Answer
+
+RATINGS = ("up", "down", "comment")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -29,6 +39,7 @@ CREATE TABLE IF NOT EXISTS answers (
 );
 CREATE INDEX IF NOT EXISTS answers_created ON answers(created);
 """
+_FEEDBACK_COLUMNS = ("id", "answer_id", "rating", "comment", "source", "created")
 
 
 def _now() -> str:
@@ -36,39 +47,46 @@ def _now() -> str:
 
 
 class FeedbackStore:
+    """One connection, serialised by a lock: safe to call from worker threads (to_thread/threadpool)."""
+
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
 
-    def add_feedback(self, answer_id: str, rating: str, comment: str = "") -> dict[str, Any]:
+    def add_feedback(
+        self, answer_id: str, rating: str, comment: str = "", source: str = "api"
+    ) -> dict[str, Any]:
+        if rating not in RATINGS:
+            raise ValueError(f"rating must be one of {', '.join(RATINGS)}, not {rating!r}")
         created = _now()
         with self._lock:
             cur = self._conn.execute(
-                "INSERT INTO feedback (answer_id, rating, comment, created) VALUES (?, ?, ?, ?)",
-                (answer_id, rating, comment, created),
+                "INSERT INTO feedback (answer_id, rating, comment, source, created) VALUES (?, ?, ?, ?, ?)",
+                (answer_id, rating, comment, source, created),
             )
         return {
             "id": cur.lastrowid,
             "answer_id": answer_id,
             "rating": rating,
             "comment": comment,
+            "source": source,
             "created": created,
         }
 
     def feedback(self, answer_id: str | None = None) -> list[dict[str, Any]]:
-        query = "SELECT id, answer_id, rating, comment, created FROM feedback"
+        query = "SELECT rowid, answer_id, rating, comment, source, created FROM feedback"
         args: tuple[Any, ...] = ()
         if answer_id:
             query += " WHERE answer_id = ?"
             args = (answer_id,)
         with self._lock:
-            rows = self._conn.execute(query + " ORDER BY id", args).fetchall()
-        return [dict(zip(("id", "answer_id", "rating", "comment", "created"), r, strict=True)) for r in rows]
+            rows = self._conn.execute(query + " ORDER BY rowid", args).fetchall()
+        return [dict(zip(_FEEDBACK_COLUMNS, r, strict=True)) for r in rows]
 
     def log_answer(self, answer: Answer) -> None:
         with self._lock:
@@ -85,6 +103,7 @@ class FeedbackStore:
         return None if row is None else json.loads(row[0])
 
     def prune(self, retention_days: int) -> int:
+        """Drops logged answers older than `retention_days` (0 or less: keep everything)."""
         if retention_days <= 0:
             return 0
         cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=retention_days)).isoformat(timespec="seconds")
