@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pytest
 
 from bot.config import Settings
 from bot.library_factory import make_library
+from evals.bench.server import free_port
 from retrieval.embeddings import E5Embeddings
 from retrieval.library import PolicyLibrary
 
@@ -25,13 +25,6 @@ SERVER_START_TIMEOUT = 60.0
 ZIBO = "zibo-new-infra-2021"
 SHANDONG_PLAN = "shandong-new-infra-2020"
 SHANDONG_OPINIONS = "shandong-digital-infra-opinions-2020"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

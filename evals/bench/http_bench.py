@@ -1,8 +1,10 @@
 """HTTP benchmark (not a test): a real `policybot serve --workers 2` over a freshly built index, loaded by a
 bounded generator (fixed request count and a maximum duration per level) at 1, 8 and 32 concurrent clients on
-POST /v1/ask, plus the retrieval benchmark at 1x and 10x. Writes evals/reports/performance.md.
+POST /v1/ask, plus the retrieval benchmark at 1x and 10x and, last, the local-mode (llama.cpp) streaming
+benchmark (`evals/bench/local_bench.py`). Writes evals/reports/performance.md.
 
     .venv/bin/python -m evals.bench.http_bench [--requests 1:100 8:240 32:320] [--max-seconds 60]
+        [--local-questions 6]
 """
 
 from __future__ import annotations
@@ -14,10 +16,6 @@ import os
 import platform
 import random
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -25,6 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+
+from bot.config import Settings
+from evals.bench import local_bench
+from evals.bench.server import ServerNotReady, start_server
 
 REPO = Path(__file__).resolve().parents[2]
 REPORT = REPO / "evals" / "reports" / "performance.md"
@@ -39,12 +41,6 @@ STAGES = [
     "total",
 ]
 TARGETS = {"p50_1": 80.0, "p95_1": 200.0, "rps_8": 25.0, "startup_s": 5.0}
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def pct(values: list[float], p: float) -> float:
@@ -144,57 +140,6 @@ def build_index(data_dir: Path) -> float:
     return elapsed
 
 
-def start_server(data_dir: Path, workdir: Path, workers: int = 2, timeout: float = 120.0):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("POLICYBOT_", "TELEGRAM_", "CHROMA_"))}
-    env.update(
-        POLICYBOT_DATA_DIR=str(data_dir),
-        POLICYBOT_CORPUS_DIR=str(REPO / "corpus"),
-        POLICYBOT_RATE_LIMIT_PER_MINUTE="0",  # 0 = limiter off (bot/api/app.py)
-        POLICYBOT_EMBEDDING_THREADS="1",
-        # the question mix repeats popular questions: measure the answering pipeline, not the answer cache
-        POLICYBOT_ANSWER_CACHE_SIZE="0",
-    )
-    log = (workdir / "serve.log").open("wb")
-    command = [str(Path(sys.executable).parent / "policybot"), "serve", "--workers", str(workers)]
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=workdir,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    first_ready = None
-    ready_in_a_row = 0
-    deadline = time.monotonic() + timeout
-    while ready_in_a_row < 10:  # several in a row: most likely both workers
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_server(process)
-            tail = (workdir / "serve.log").read_text(errors="replace")[-2000:]
-            raise SystemExit(f"policybot serve did not become ready: {tail}")
-        try:
-            ok = httpx.get(f"{url}/readyz", timeout=5).status_code == 200
-        except httpx.HTTPError:
-            ok = False
-        if ok and first_ready is None:
-            first_ready = time.perf_counter() - started
-        ready_in_a_row = ready_in_a_row + 1 if ok else 0
-        time.sleep(0.05 if ok else 0.1)
-    all_ready = time.perf_counter() - started
-    return process, url, first_ready, all_ready
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
 # --- load --------------------------------------------------------------------------------------------------------
 
 
@@ -268,7 +213,7 @@ def verdict(value: float, target: float, lower_is_better: bool) -> str:
     return f"{'met' if met else 'MISSED'} ({ratio:+.0%} vs target)"
 
 
-def render(meta: dict, runs: list[dict], retrieval: list[dict]) -> str:
+def render(meta: dict, runs: list[dict], retrieval: list[dict], local: dict | None = None) -> str:
     by = {r["clients"]: r for r in runs}
     lines = [
         "# Performance report",
@@ -307,6 +252,9 @@ def render(meta: dict, runs: list[dict], retrieval: list[dict]) -> str:
         f"| start-up to /readyz ≤ 5 s (existing index) | {meta['startup_first']:.2f} s first worker, "
         f"{meta['startup_all']:.2f} s 10 ready in a row | {verdict(meta['startup_first'], 5, True)} |"
     )
+    if local is not None:
+        measured, judged = local_bench.ttft_verdict(local)
+        lines.append(f"| time to first token ≤ ~6 s, `local` mode, streaming | {measured} | {judged} |")
     lines += [
         "",
         "## Load levels (POST /v1/ask)",
@@ -347,6 +295,7 @@ def render(meta: dict, runs: list[dict], retrieval: list[dict]) -> str:
         "Cached query vectors make repeated questions skip most of `retrieve.embed`, so its p50 can be far "
         "below a cold embedding; the ratio is relative to that p50.",
         "",
+        *local_bench.render(local),
         "## Retrieval benchmark (`evals/bench/retrieval_bench.py`, in-process, embedded Chroma)",
         "",
         "| scale | files | chunks | build s | index MB | p50 ms | p95 ms | cached p50 ms | peak RSS MB |",
@@ -364,6 +313,35 @@ def render(meta: dict, runs: list[dict], retrieval: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def measure_levels(
+    url: str, pid: int, levels: list[tuple[int, ...]], max_seconds: float, meta: dict
+) -> list[dict]:
+    """Warm both workers up, then run each load level; peak server memory goes into `meta`."""
+    runs = []
+    with MemorySampler(pid) as memory:
+        # warm-up: a few questions so both workers have loaded their models
+        with ThreadPoolExecutor(2) as pool:
+            list(
+                pool.map(
+                    lambda q: httpx.post(f"{url}/v1/ask", json={"question": q}, timeout=60),
+                    question_mix(8, seed=99),
+                )
+            )
+        for clients, requests in levels:
+            print(f"{clients} clients × {requests} requests …", flush=True)
+            result = load(url, clients, requests, max_seconds)
+            print(
+                f"  p50 {result['p50']:.1f} ms  p95 {result['p95']:.1f} ms  p99 {result['p99']:.1f} ms  "
+                f"{result['rps']:.1f}/s  errors {result['error_rate']:.1%} {result['statuses']}",
+                flush=True,
+            )
+            runs.append(result)
+        memory.sample()
+    meta["peak_rss_sum"] = memory.peak_sum
+    meta["hwm"] = sorted(memory.hwm.values(), reverse=True)
+    return runs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -371,6 +349,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--max-seconds", type=float, default=60.0, help="per load level")
     parser.add_argument("--scales", nargs="*", type=int, default=[1, 10], help="retrieval benchmark scales")
+    parser.add_argument(
+        "--local-questions",
+        type=int,
+        default=6,
+        help="local-mode (llama.cpp) questions to time; 0 skips them",
+    )
     parser.add_argument("--output", type=Path, default=REPORT)
     args = parser.parse_args(argv)
     levels = [tuple(int(x) for x in spec.split(":")) for spec in args.requests]
@@ -383,53 +367,51 @@ def main(argv: list[str] | None = None) -> int:
         "load_before": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
         "max_seconds": args.max_seconds,
     }
+    retrieval: list[dict] = []
     work = Path(tempfile.mkdtemp(prefix="policybot-http-bench-"))
     runs: list[dict] = []
+    local = None
     try:
         print("building the index …", flush=True)
         meta["build_s"] = build_index(work / "data")
-        process, url, first, all_ready = start_server(work / "data", work)
-        meta["startup_first"], meta["startup_all"] = first, all_ready
-        print(f"server ready in {first:.2f} s (10 in a row after {all_ready:.2f} s) at {url}", flush=True)
+        # the question mix repeats popular questions: measure the answering pipeline, not the answer cache
+        no_cache = {"POLICYBOT_ANSWER_CACHE_SIZE": "0"}
         try:
-            with MemorySampler(process.pid) as memory:
-                # warm-up: a few questions so both workers have loaded their models
-                with ThreadPoolExecutor(2) as pool:
-                    list(
-                        pool.map(
-                            lambda q: httpx.post(f"{url}/v1/ask", json={"question": q}, timeout=60),
-                            question_mix(8, seed=99),
-                        )
-                    )
-                for clients, requests in levels:
-                    print(f"{clients} clients × {requests} requests …", flush=True)
-                    result = load(url, clients, requests, args.max_seconds)
-                    print(
-                        f"  p50 {result['p50']:.1f} ms  p95 {result['p95']:.1f} ms  p99 {result['p99']:.1f} ms  "
-                        f"{result['rps']:.1f}/s  errors {result['error_rate']:.1%} {result['statuses']}",
-                        flush=True,
-                    )
-                    runs.append(result)
-                memory.sample()
-            meta["peak_rss_sum"] = memory.peak_sum
-            meta["hwm"] = sorted(memory.hwm.values(), reverse=True)
+            server = start_server(work / "data", work, extra_env=no_cache)
+        except ServerNotReady as exc:
+            raise SystemExit(str(exc)) from exc
+        meta["startup_first"], meta["startup_all"] = server.first_ready, server.all_ready
+        print(
+            f"server ready in {server.first_ready:.2f} s (10 in a row after {server.all_ready:.2f} s) at "
+            f"{server.url}",
+            flush=True,
+        )
+        try:
+            runs = measure_levels(server.url, server.pid, levels, args.max_seconds, meta)
         finally:
-            stop_server(process)
+            server.stop()
+
+        from evals.bench.retrieval_bench import bench
+
+        for scale in args.scales:
+            print(f"retrieval benchmark {scale}× …", flush=True)
+            try:
+                retrieval.append(bench(scale))
+            except Exception as exc:
+                retrieval.append({"scale": scale, "error": f"{type(exc).__name__}: {exc}"})
+        # last: the model stays in this process's memory (the retrieval benchmark reports this process's peak RSS)
+        if args.local_questions > 0:
+            print(f"local mode: {args.local_questions} question(s), streaming …", flush=True)
+            settings = Settings(data_dir=work / "data", corpus_dir=REPO / "corpus")
+            local = local_bench.run(args.local_questions, settings=settings)
+            if local["status"] != "ok":
+                print(f"  local mode: {local['status']}: {local.get('reason', '')}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    from evals.bench.retrieval_bench import bench
-
-    retrieval = []
-    for scale in args.scales:
-        print(f"retrieval benchmark {scale}× …", flush=True)
-        try:
-            retrieval.append(bench(scale))
-        except Exception as exc:
-            retrieval.append({"scale": scale, "error": f"{type(exc).__name__}: {exc}"})
     meta["load_after"] = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(render(meta, runs, retrieval), encoding="utf-8")
+    args.output.write_text(render(meta, runs, retrieval, local), encoding="utf-8")
     print(f"wrote {args.output}")
     return 0
 

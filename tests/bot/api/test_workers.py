@@ -3,12 +3,7 @@ feedback, written by two worker processes into the same SQLite files (WAL), all 
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,9 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from evals.bench.server import ServerNotReady, start_server
 from retrieval.library import PolicyLibrary
 from tests.bot.api.live import copy_index
-from tests.conftest import CORPUS_DIR, free_port
+from tests.conftest import CORPUS_DIR
 
 THREADS = 8
 TURNS = [  # one conversation per thread: a question and follow-ups that need the session
@@ -43,51 +39,16 @@ def _children(pid: int) -> list[int]:
 @pytest.fixture
 def server(built_library: PolicyLibrary, tmp_path: Path) -> Iterator[tuple[str, Path, int]]:
     data_dir = copy_index(built_library, tmp_path / "data")  # index built before the start
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("POLICYBOT_", "TELEGRAM_", "CHROMA_"))}
-    env.update(
-        POLICYBOT_DATA_DIR=str(data_dir),
-        POLICYBOT_CORPUS_DIR=str(CORPUS_DIR),
-        POLICYBOT_RATE_LIMIT_PER_MINUTE="0",
-        POLICYBOT_EMBEDDING_THREADS="1",
-    )
-    log = (tmp_path / "serve.log").open("wb")
-    command = [str(Path(sys.executable).parent / "policybot"), "serve", "--workers", "2"]
-    process = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        ready_in_a_row = 0
-        while ready_in_a_row < 10:  # several answers in a row: most likely from both workers
-            if process.poll() is not None:
-                pytest.fail(f"policybot serve exited with {process.returncode}: {_tail(tmp_path)}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"policybot serve not ready after {START_TIMEOUT:.0f}s: {_tail(tmp_path)}")
-            try:
-                ok = httpx.get(f"{url}/readyz", timeout=5).status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            ready_in_a_row = ready_in_a_row + 1 if ok else 0
-            time.sleep(0.1 if ok else 0.5)
-        yield url, data_dir, process.pid
+        started = start_server(
+            data_dir, tmp_path, corpus_dir=CORPUS_DIR, timeout=START_TIMEOUT, poll_ready=0.1, poll_waiting=0.5
+        )
+    except ServerNotReady as exc:
+        pytest.fail(str(exc))
+    try:
+        yield started.url, data_dir, started.pid
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
-
-
-def _tail(tmp_path: Path) -> str:
-    return (tmp_path / "serve.log").read_text(errors="replace")[-2000:]
+        started.stop()
 
 
 def conversation(url: str, n: int) -> list[dict]:
