@@ -101,13 +101,25 @@ def _decode(raw: bytes, name: str) -> str:
         raise DocumentError(f"{name}: not valid UTF-8 text (byte {exc.start})") from exc
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """SafeLoader without aliases: a few hundred bytes of nested `*a` references expand to gigabytes once
+    the values are turned into strings (a "billion laughs")."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases are not allowed in front matter", mark)
+        return super().compose_node(parent, index)
+
+
 def _split_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError as exc:
+        meta = yaml.load(match.group(1), Loader=_FrontMatterLoader) or {}
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        # ValueError: a date YAML recognises but the calendar does not (2021-13-45); RecursionError: nesting
         raise DocumentError(f"{name}: invalid YAML front matter ({exc.__class__.__name__})") from exc
     if not isinstance(meta, dict):
         raise DocumentError(f"{name}: front matter must be a mapping of fields")
@@ -236,7 +248,10 @@ def parse_document(raw: bytes, filename: str, *, doc_id: str | None = None) -> P
         published=str(meta.get("published", "") or ""),
         period=str(meta.get("period", "") or ""),
         completeness=str(meta.get("completeness", "complete") or "complete"),
-        metadata={k: (v if isinstance(v, str | int | float | bool) else str(v)) for k, v in meta.items()},
+        # string keys: the manifest is JSON and content_hash sorts them (`2021-01-01: x` is a date key)
+        metadata={
+            str(k): (v if isinstance(v, str | int | float | bool) else str(v)) for k, v in meta.items()
+        },
     )
 
 
