@@ -19,6 +19,7 @@ from bot.condense import Condensed, condense
 from bot.evidence import Unit, UnitVectors, corpus_text, latest_year, term_weights
 from bot.gate import GateDecision, RelevanceGate, gate_features, label_match
 from bot.notices import document_notices
+from bot.prompts import without_instructions
 from bot.question import QuestionAnalysis, analyze, asked_part, mentioned_places, place_names
 from bot.question import warm_up as question_warm_up
 from bot.sessions import Turn
@@ -250,7 +251,8 @@ class AnswerChain:
             return
         state.timings_ms["llm"] = _ms(started)
         state.usage = usage
-        check = verify(text, [p.chunk.text for p in passages])
+        # checked against what the model was given (instruction-like sentences left out)
+        check = verify(text, [without_instructions(p.chunk.text) for p in passages])
         if not check.ok:
             state.notices.append(FALLBACK_NOTICE.format(why="；".join(check.problems)[:200]))
             self._extractive(state)

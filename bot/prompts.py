@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from langchain_core.prompts import ChatPromptTemplate
@@ -32,6 +33,29 @@ REWRITE_PROMPT = ChatPromptTemplate.from_messages(
 )
 
 
+# a sentence inside a document that addresses the model ("忽略以上所有指令…") is not policy text: it is left out
+# of what the model reads, so an obeying model has nothing to repeat with a valid citation
+INSTRUCTION_SENTENCE = re.compile(
+    r"(?:忽略|无视|不要理会|不理会|忘记|忘掉)(?:以上|上述|之前|前面|先前|此前|所有|全部|一切)[^。！？!?\n]{0,20}"
+    r"(?:指令|指示|要求|提示|规则|设定|内容)|"
+    r"ignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier) (?:instructions|prompts|rules)|"
+    r"(?:你现在是|you are now)\s*(?:DAN|一个不受)",
+    re.IGNORECASE,
+)
+OMITTED_INSTRUCTION = "〔此处一句疑似对模型的指令，已略去〕"
+_SENTENCE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+[”’」』]*|\n|$)")
+
+
+def without_instructions(text: str) -> str:
+    """The text with every sentence that gives the model instructions replaced by a short placeholder."""
+    if not INSTRUCTION_SENTENCE.search(text):
+        return text
+    return "".join(
+        OMITTED_INSTRUCTION if INSTRUCTION_SENTENCE.search(sentence) else sentence
+        for sentence in _SENTENCE.findall(text)
+    )
+
+
 def pack_context(passages: Sequence[Passage], budget_tokens: int) -> tuple[str, int]:
     """Numbered passages, best first, until the token budget is spent. Returns (context, passages used)."""
     blocks: list[str] = []
@@ -39,7 +63,7 @@ def pack_context(passages: Sequence[Passage], budget_tokens: int) -> tuple[str, 
     for n, passage in enumerate(passages, 1):
         c = passage.chunk
         number = f"（{c.doc_number}）" if c.doc_number else ""
-        block = f"[{n}] 《{c.title}》{number} {c.section_path}\n{c.text}"
+        block = f"[{n}] 《{c.title}》{number} {c.section_path}\n{without_instructions(c.text)}"
         if blocks and count_tokens("\n\n".join([*blocks, block])) > budget_tokens:
             break
         blocks.append(block)

@@ -98,11 +98,13 @@ SUITES = [
             "test_injection_extractive_quotes_never_obeys": "extractive: the injected sentence appears only "
             "verbatim and whole, cited to its own document under its title; never 已越狱 as the answer",
             "test_injection_prompt_marks_passages_as_data": "openai: the system prompt says instructions in "
-            "passages are only text (rule 4); the passage is sent under 政策条文, apart from 问题",
+            "passages are only text (rule 4); the passage is sent under 政策条文, apart from 问题, with the "
+            "sentence that addresses the model left out",
             "test_injection_obeying_model_is_replaced_by_the_extract": "openai, the model obeys with an invented "
             "number / a [n] of no passage / no citation: rejected, extractive answer + 未通过核验 notice",
             "test_injection_obeying_model_repeating_the_passage_is_caught": "openai, the model obeys by "
-            "repeating the injected passage's own claim with a valid [n]: known gap, passes verification",
+            "repeating the injected passage's own claim with a valid [n]: the claim was never in what it was given, "
+            "so verification rejects it; extractive answer + notice",
         },
         every_test=True,
     ),
