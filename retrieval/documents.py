@@ -185,12 +185,13 @@ def _docx_to_text(raw: bytes, name: str) -> str:
             raise DocumentError(
                 f"{name}: .docx expands to {total // 2**20} MiB; refusing (possible zip bomb)"
             )
+        # a damaged package can open and still fail while its paragraphs are read: both are "unreadable"
         document = docx.Document(io.BytesIO(raw))
+        return "\n".join(p.text for p in document.paragraphs if p.text.strip())
     except DocumentError:
         raise
     except Exception as exc:
         raise DocumentError(f"{name}: not a readable .docx file ({exc.__class__.__name__})") from exc
-    return "\n".join(p.text for p in document.paragraphs if p.text.strip())
 
 
 def _pdf_to_text(raw: bytes, name: str) -> str:

@@ -5,6 +5,7 @@ touches the collection that is serving."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,13 +59,20 @@ class ChromaStore:
         self.location = location
         self.embeddings = embeddings
         self._client: Any = None
+        self._client_lock = threading.Lock()
         self._function = PolicyEmbeddingFunction(embeddings)
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            self._client = open_client(self.location)
-        return self._client
+        client = self._client
+        if client is None:
+            # one client per store: Chroma's shared system for a path is not safe to create from two
+            # threads at once (seen under concurrent uploads and questions)
+            with self._client_lock:
+                if self._client is None:
+                    self._client = open_client(self.location)
+                client = self._client
+        return client
 
     def reset_client(self) -> None:
         """Forget the connection (used after a server outage so the next call reconnects)."""

@@ -283,3 +283,24 @@ def test_shipped_corpus_loads(corpus_dir: Path) -> None:
     assert opinions.doc_number == ""
     assert opinions.issuer == "山东省人民政府办公厅"
     assert opinions.is_partial
+
+
+def test_docx_whose_main_part_is_not_a_document_is_a_document_error() -> None:
+    """Found by the loader fuzzing: the package opens, reading its paragraphs fails."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    docx.Document().save(buffer)
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "word/document.xml":
+                data = (
+                    b'<?xml version="1.0" encoding="UTF-8"?>'
+                    b'<w:body xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>'
+                )
+            target.writestr(item, data)
+    with pytest.raises(DocumentError, match=r"not a readable \.docx"):
+        parse_document(damaged.getvalue(), "damaged.docx")
