@@ -28,7 +28,12 @@ from evals.bench.local_bench import (
 )
 
 
-def test_missing_model_file_is_reported_not_raised(tmp_path: Path) -> None:
+def test_missing_model_file_is_reported_not_raised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # llama_cpp present or not on this machine, the missing model is what is reported
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: object() if name == "llama_cpp" else real(name)
+    )
     settings = Settings(local_model_path=tmp_path / "absent.gguf")
     result = local_bench.run(1, settings=settings, progress=lambda _: pytest.fail("nothing to run"))
     assert result["status"] == NOT_INSTALLED == "not installed (run `make local-model`)"
