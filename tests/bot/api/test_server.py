@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from bot.api.app import create_app
 from bot.service import AssistantService
 from tests.bot.api.conftest import api_settings
+from tests.bot.api.live import live_server
 from tests.conftest import free_port
 
 API_KEY = "sk-policybot-test"
@@ -22,21 +20,8 @@ API_KEY = "sk-policybot-test"
 @pytest.fixture
 def server(service: AssistantService, tmp_path: Path) -> Iterator[str]:
     app = create_app(service=service, settings=api_settings(tmp_path, api_keys=[API_KEY]))
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=15)
+    with live_server(app, free_port()) as url:
+        yield url
 
 
 @pytest.mark.slow
