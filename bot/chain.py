@@ -153,15 +153,7 @@ class AnswerChain:
         elif not state.passages:
             state.decision = GateDecision(False, 0.0, {}, "没有检索到相关条文")
         else:
-            features = gate_features(
-                state.standalone,
-                state.passages,
-                term_weights(snapshot),
-                snapshot.bm25.vocabulary,
-                {doc_id: entry["text"] for doc_id, entry in snapshot.documents.items()},
-                self._similarity(state),
-            )
-            state.decision = self.gate.decide(features)
+            state.decision = self.gate.decide(self.gate_features(state))
         if not state.decision.answerable:
             state.refused, state.refusal_reason = True, state.decision.reason
         return state
@@ -189,6 +181,19 @@ class AnswerChain:
                     docs.append(entry["summary"])
             state.notices.extend(n for n in document_notices(docs, self.clock()) if n not in state.notices)
         return state
+
+    def gate_features(self, state: ChainState) -> dict[str, float]:
+        """The relevance gate's features for a retrieved question (also what `evals.calibrate_gate` fits on)."""
+        snapshot = state.snapshot
+        assert snapshot is not None
+        return gate_features(
+            state.standalone,
+            state.passages,
+            term_weights(snapshot),
+            snapshot.bm25.vocabulary,
+            {doc_id: entry["text"] for doc_id, entry in snapshot.documents.items()},
+            self._similarity(state),
+        )
 
     def _similarity(self, state: ChainState) -> Any:
         """Dense sentence similarity, unless the vector store is down (then words alone decide)."""

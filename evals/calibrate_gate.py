@@ -19,8 +19,7 @@ import numpy as np
 
 from bot.chain import ChainState, refusal_text
 from bot.config import Settings
-from bot.evidence import term_weights
-from bot.gate import FEATURES, GateDecision, GateModel, RelevanceGate, gate_features
+from bot.gate import FEATURES, GateDecision, GateModel, RelevanceGate
 from bot.service import AssistantService
 from bot.sessions import SQLiteSessionStore
 from evals.datasets import QA_DATASET, QAItem, load_jsonl
@@ -40,15 +39,7 @@ def collect(service: AssistantService, dataset: Path) -> tuple[np.ndarray, np.nd
         assert analysis is not None and state.snapshot is not None
         if analysis.metadata_fields or not state.passages:
             continue  # decided by rules, not by the model
-        snapshot = state.snapshot
-        features = gate_features(
-            state.standalone,
-            state.passages,
-            term_weights(snapshot),
-            snapshot.bm25.vocabulary,
-            {d: e["text"] for d, e in snapshot.documents.items()},
-            chain._similarity(state),
-        )
+        features = chain.gate_features(state)
         rows.append([features[name] for name in FEATURES])
         labels.append(1.0 if item.answerable else 0.0)
         ids.append(item.id)

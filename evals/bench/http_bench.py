@@ -348,7 +348,9 @@ def main(argv: list[str] | None = None) -> int:
         "--requests", nargs="+", default=["1:100", "8:240", "32:320"], help="clients:requests"
     )
     parser.add_argument("--max-seconds", type=float, default=60.0, help="per load level")
-    parser.add_argument("--scales", nargs="*", type=int, default=[1, 10, 100], help="retrieval benchmark scales")
+    parser.add_argument(
+        "--scales", nargs="*", type=int, default=[1, 10, 100], help="retrieval benchmark scales"
+    )
     parser.add_argument(
         "--local-questions",
         type=int,
