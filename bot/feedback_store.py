@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
 
+from bot import sqlite_wal
 from bot.answer import Answer
 
 RATINGS = ("up", "down", "comment")
@@ -53,9 +53,7 @@ class FeedbackStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn = sqlite_wal.connect(self.path)
         self._conn.executescript(_SCHEMA)
 
     def add_feedback(

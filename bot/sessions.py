@@ -11,6 +11,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from bot import sqlite_wal
+
 
 class Turn(BaseModel):
     question: str
@@ -40,7 +42,6 @@ class SQLiteSessionStore:
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS turns (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL,"
                 " payload TEXT NOT NULL, created REAL NOT NULL)"
@@ -54,9 +55,7 @@ class SQLiteSessionStore:
     def _connect(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA busy_timeout=30000")
-            connection.execute("PRAGMA synchronous=NORMAL")
+            connection = sqlite_wal.connect(self.path)
             self._local.connection = connection
         return connection
 
