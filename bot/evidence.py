@@ -246,6 +246,11 @@ def salient_terms(
         if term in GENERIC_TERMS or (len(term) < 2 and not term.isdigit()):
             continue
         if corpus_vocabulary is not None and term not in corpus_vocabulary:
+            known = [alt for alt in SYNONYMS.get(term, ()) if alt in corpus_vocabulary]
+            if known:
+                # the documents' own word for it ("老基建" → "传统基础设施") decides its weight
+                terms[term] = max(weights.weight(alt) for alt in known)
+                continue
             if term.isascii() and term.isalpha():
                 continue
             parts = _known_parts(term, corpus_vocabulary) if split_compounds else []
@@ -291,6 +296,29 @@ def _present(term: str, haystack: str) -> bool:
 def unit_score(terms: dict[str, float], unit: Unit) -> float:
     haystack = _unquoted(unit.compact)
     return sum(w for t, w in terms.items() if _present(t, haystack))
+
+
+CLOZE_SIDE_MIN = 2  # characters: one shared character either side of a question word says nothing
+
+
+def cloze_match(contexts: tuple[str, str] | None, unit: Unit) -> int:
+    """How many characters of the question's words around its question word the unit repeats, in order:
+    the longest end of the words before it plus the longest start of the words after it (each side
+    counted from CLOZE_SIDE_MIN characters)."""
+    if contexts is None:
+        return 0
+    before, after = (_unquoted(side) for side in contexts)
+    haystack = _unquoted(unit.compact)
+    left, left_end = 0, 0
+    for n in range(len(before), CLOZE_SIDE_MIN - 1, -1):
+        found = haystack.find(before[-n:])
+        if found >= 0:
+            left, left_end = n, found + n
+            break
+    right = next(
+        (n for n in range(len(after), CLOZE_SIDE_MIN - 1, -1) if haystack.find(after[:n], left_end) >= 0), 0
+    )
+    return left + right
 
 
 ENUMERATION = re.compile(r"[^、，,。]{1,12}、[^、，,。]{1,12}、")

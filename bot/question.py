@@ -81,6 +81,7 @@ ANSWER_TYPE_EVIDENCE: dict[str, re.Pattern[str]] = {
 }
 
 PLACES = {"淄博": ("淄博",), "山东": ("山东省", "全省", "省里", "省政府", "省级方案", "shandong")}
+_SCOPE_WORDS = frozenset(["全省"])
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,22 @@ class QuestionAnalysis:
     years: tuple[int, ...]
     ordinal: int | None
     looks_like_follow_up: bool
+
+
+# the words that stand where the answer would stand ("要打造什么算力中心" → "要打造X算力中心")
+_QUESTION_WORD = re.compile(
+    r"什么样的?|什么|哪一类|哪类|哪些|哪几(?:个|项|条|方面)?|哪一?个|哪里|哪两[座份个项]?|怎样的?|怎么|如何|多少个?|几个|谁"
+)
+
+
+def cloze_contexts(question: str) -> tuple[str, str] | None:
+    """The words before and after the (first) question word, normalised, or None without one. A sentence
+    that repeats them around something else ("要打造中国产业算力中心") is the sentence that answers."""
+    norm = compact(question).rstrip("？?。!！呢吗")
+    match = _QUESTION_WORD.search(norm)
+    if match is None:
+        return None
+    return norm[: match.start()], norm[match.end() :]
 
 
 def _ordinal(text: str) -> int | None:
@@ -187,7 +204,9 @@ def mentioned_places(text: str) -> tuple[str, ...]:
     found = []
     if "淄博" in norm or "zibo" in norm:
         found.append("淄博")
-    if any(word in norm for word in PLACES["山东"]) or "山东" in norm.replace("山东新一代", ""):
+    # "全省" names the province as a scope; beside a named city ("在全省…上，淄博想…") it is the city's
+    province_words = [w for w in PLACES["山东"] if not (found and w in _SCOPE_WORDS)]
+    if any(word in norm for word in province_words) or "山东" in norm.replace("山东新一代", ""):
         found.append("山东")
     return tuple(found)
 

@@ -43,9 +43,8 @@ def _load_synonyms(text: str) -> dict[str, tuple[str, ...]]:
     return {word: tuple(alternatives) for word, alternatives in found.items()}
 
 
-SYNONYMS: dict[str, tuple[str, ...]] = _load_synonyms(
-    resources.files("retrieval").joinpath("data/synonyms.txt").read_text(encoding="utf-8")
-)
+SYNONYMS_FILE = Path(str(resources.files("retrieval").joinpath("data/synonyms.txt")))
+SYNONYMS: dict[str, tuple[str, ...]] = _load_synonyms(SYNONYMS_FILE.read_text(encoding="utf-8"))
 _STOPWORDS = frozenset(
     [
         "的",
@@ -178,6 +177,10 @@ def _tokenizer() -> jieba.Tokenizer:
         pass  # no cache yet, or an unreadable one: build and write it
     with POLICY_TERMS.open("r", encoding="utf-8") as terms:
         tokenizer.load_userdict(terms)
+    for word in SYNONYMS:
+        # a synonym applies to a token: "老基建" must stay one word to match "传统基础设施"
+        if len(word) > 1 and not word.isascii() and not tokenizer.FREQ.get(word):
+            tokenizer.add_word(word)
     tokenizer.initialize()
     _write_atomically(cache, marshal.dumps((tokenizer.FREQ, tokenizer.total, tokenizer.user_word_tag_tab)))
     return tokenizer
@@ -190,6 +193,7 @@ def _prefix_cache_file() -> Path:
     dictionary = Path(jieba.__file__).with_name("dict.txt")
     key.update(str(dictionary.stat().st_size).encode() + str(dictionary.stat().st_mtime_ns).encode())
     key.update(POLICY_TERMS.read_bytes())
+    key.update(SYNONYMS_FILE.read_bytes())
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "policybot"
     return root / f"jieba-{key.hexdigest()[:16]}.marshal"
 

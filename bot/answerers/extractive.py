@@ -14,12 +14,13 @@ from bot.evidence import (
     MONEY,
     TermWeights,
     Unit,
+    cloze_match,
     has_number,
     salient_terms,
     unit_score,
     units_of,
 )
-from bot.question import ANSWER_TYPE_EVIDENCE, QuestionAnalysis
+from bot.question import ANSWER_TYPE_EVIDENCE, QuestionAnalysis, cloze_contexts
 from retrieval.chunking import PATH_SEPARATOR, Chunk
 from retrieval.index import IndexSnapshot
 from retrieval.normalize import compact
@@ -31,6 +32,8 @@ KEEP_RATIO = 0.7  # keep sentences of the best passage scoring at least this sha
 OTHER_PASSAGE_RATIO = 0.8  # … and of another passage, at least this share
 LIST_BONUS = 0.5  # a "which are…" question prefers sentences that enumerate (A、B、C)
 LOWER_RANK_FACTOR = 0.9  # sentences of the second and third passages
+CLOZE_MIN = 6  # characters around the question word a sentence must repeat to count as restating it
+CLOZE_BONUS = 1.0  # … and then it leads the answer (from any of the passages, not only the first three)
 ANSWER_TYPE_NAMES = {
     "phone": "联系电话",
     "url": "网址",
@@ -96,7 +99,9 @@ class ExtractiveAnswerer:
             draft = self._enumeration(question, analysis, passages, snapshot)
             if draft.units or draft.refusal_reason:
                 return draft
-        draft = self._sentences(terms, passages, similarity, prefer_enumerations=analysis.wants_list)
+        draft = self._sentences(
+            terms, passages, similarity, prefer_enumerations=analysis.wants_list, question=question
+        )
         for kind in analysis.answer_types:
             if not any(ANSWER_TYPE_EVIDENCE[kind].search(u.compact) for u in draft.units):
                 return Draft(refusal_reason=f"文件中没有给出所问的{ANSWER_TYPE_NAMES[kind]}")
@@ -116,15 +121,22 @@ class ExtractiveAnswerer:
         passages: Sequence[Passage],
         similarity: Callable[[Sequence[Unit]], np.ndarray] | None = None,
         prefer_enumerations: bool = False,
+        question: str = "",
     ) -> Draft:
         """Score every sentence of the top passages by its share of the question's (IDF-weighted) words
-        plus, when available, its dense similarity to the question; keep the best few."""
-        candidates: list[tuple[int, Unit]] = [
-            (rank, unit)
-            for rank, passage in enumerate(passages[:3])
-            for unit in units_of(passage.chunk)
-            if not unit.text.startswith("【片段") and not unit.is_heading
-        ]
+        plus, when available, its dense similarity to the question; keep the best few. A sentence that
+        restates the question around its question word ("要打造X算力中心" for "要打造什么算力中心") leads."""
+        contexts = cloze_contexts(question) if question else None
+        candidates: list[tuple[int, Unit]] = []
+        restating: list[int] = []
+        for rank, passage in enumerate(passages):
+            for unit in units_of(passage.chunk):
+                if unit.text.startswith("【片段") or unit.is_heading:
+                    continue
+                cloze = cloze_match(contexts, unit)
+                if rank < 3 or cloze >= CLOZE_MIN:
+                    candidates.append((rank, unit))
+                    restating.append(cloze if cloze >= CLOZE_MIN else 0)
         if not candidates:
             return Draft()
         total = sum(terms.values()) or 1.0
@@ -136,8 +148,12 @@ class ExtractiveAnswerer:
             dense = (raw - raw.min()) / spread if spread > 1e-6 else np.zeros(len(candidates))
         rank_factor = np.array([1.0 if rank == 0 else LOWER_RANK_FACTOR for rank, _ in candidates])
         listing = np.array([bool(ENUMERATION.search(u.text)) for _, u in candidates], dtype=float)
+        cloze_bonus = CLOZE_BONUS * np.minimum(np.array(restating, dtype=float) / (2 * CLOZE_MIN), 1.0)
         scores = (
-            lexical + DENSE_SHARE * dense + (LIST_BONUS * listing if prefer_enumerations else 0.0)
+            lexical
+            + DENSE_SHARE * dense
+            + (LIST_BONUS * listing if prefer_enumerations else 0.0)
+            + cloze_bonus
         ) * rank_factor
         order = sorted(
             range(len(candidates)), key=lambda i: (-scores[i], candidates[i][0], candidates[i][1].start)

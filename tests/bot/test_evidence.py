@@ -1,4 +1,4 @@
-"""Sentence vectors are embedded once per index version and reused across restarts."""
+"""Evidence units and matching: sentence vectors saved per index version, cloze matching, synonym-aware terms."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.evidence import SENTENCE_VECTORS_FILE, UnitVectors
+from bot.evidence import (
+    SENTENCE_VECTORS_FILE,
+    UnitVectors,
+    cloze_match,
+    salient_terms,
+    term_weights,
+    units_of,
+)
 from retrieval.library import PolicyLibrary
 
 
@@ -61,3 +68,28 @@ def test_unreadable_file_is_rebuilt(built_library: PolicyLibrary, tmp_path: Path
     UnitVectors(embeddings).warm_up(built_library.live.current(), cache_dir=tmp_path)
     assert embeddings.embedded > 50
     assert np.load(tmp_path / SENTENCE_VECTORS_FILE)["vectors"].shape[0] == embeddings.embedded
+
+
+def _unit_containing(library: PolicyLibrary, words: str):
+    snapshot = library.live.current()
+    return next(u for c in snapshot.chunks for u in units_of(c) if words in u.text)
+
+
+def test_cloze_match_counts_the_question_words_repeated_around_the_answer(
+    built_library: PolicyLibrary,
+) -> None:
+    unit = _unit_containing(built_library, "打造中国产业算力中心")
+    assert cloze_match(("淄博计划提出要打造", "算力中心"), unit) == len("打造") + len("算力中心")
+    # the words after the question word must come after the words before it
+    assert cloze_match(("算力中心", "要打造"), unit) == len("算力中心")
+    assert cloze_match(("淄博计划提出要", "的"), unit) == 0  # one shared character either side says nothing
+    assert cloze_match(None, unit) == 0
+
+
+def test_a_question_word_the_documents_know_by_a_synonym_keeps_its_weight(
+    built_library: PolicyLibrary,
+) -> None:
+    snapshot = built_library.live.current()
+    weights = term_weights(snapshot)
+    terms = salient_terms("老基建怎么处理", weights, snapshot.bm25.vocabulary, split_compounds=True)
+    assert terms["老基建"] == weights.weight("传统基础设施")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.question import analyze, place_names
+from bot.question import analyze, cloze_contexts, mentioned_places, place_names
 
 
 def test_place_names_from_the_dictionary() -> None:
@@ -34,3 +34,19 @@ def test_asked_part_drops_the_claims_around_the_question() -> None:
 def test_document_field_questions() -> None:
     assert analyze("淄博计划的完整标题是什么？").metadata_fields == ("title",)
     assert analyze("这个计划从什么时候开始施行？").metadata_fields == ("effective",)
+
+
+def test_cloze_contexts_are_the_words_around_the_question_word() -> None:
+    assert cloze_contexts("淄博计划提出要打造什么算力中心？") == ("淄博计划提出要打造", "算力中心")
+    assert cloze_contexts("計劃要發揮哪類基礎設施的共性支撐作用？") == (
+        "计划要发挥",
+        "基础设施的共性支撑作用",
+    )
+    assert cloze_contexts("到2022年底骨干网络出省带宽达到多少") == ("到2022年底骨干网络出省带宽达到", "")
+    assert cloze_contexts("介绍一下淄博计划。") is None
+
+
+def test_the_province_as_a_scope_is_not_a_second_place() -> None:
+    assert mentioned_places("在全省新一代通信网络建设上，淄博想争当什么角色？") == ("淄博",)
+    assert mentioned_places("全省要建多少5G基站？") == ("山东",)
+    assert mentioned_places("淄博和山东省的目标有什么不同？") == ("淄博", "山东")

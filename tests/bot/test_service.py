@@ -127,3 +127,22 @@ def test_answer_keeps_to_the_clause_that_answers(service: AssistantService) -> N
     answer = service.ask("淄博的“四强”产业指哪些？")
     assert "新材料、新医药、智能装备、电子信息" in answer.answer
     assert {c.section_path for c in answer.citations} == {"四、保障措施 › (三)培育产业生态"}
+
+
+def test_a_sentence_restating_the_question_answers_it_from_a_lower_passage(service: AssistantService) -> None:
+    """ "要加快构建什么样的新型基础设施体系" is answered by the one sentence that says "加快构建X的新型基础设施
+    体系", although its (long) section ranks below three others."""
+    answer = service.ask("淄博计划要加快构建什么样的新型基础设施体系？")
+    assert "互联感知、智能高效、创新引领" in answer.answer
+    assert answer.citations[0].section_path == "一、指导思想"
+
+
+def test_a_question_word_known_by_its_synonym(service: AssistantService) -> None:
+    answer = service.ask("老基建和新基建之间，淄博打算怎么处理二者的关系？")
+    assert "统筹传统基础设施与新型基础设施协调发展" in answer.answer
+
+
+def test_the_province_as_scope_does_not_bring_in_its_documents(service: AssistantService) -> None:
+    answer = service.ask("在全省新一代通信网络建设上，淄博想争当什么角色？")
+    assert "先行区" in answer.answer
+    assert {c.doc_id for c in answer.citations} == {ZIBO}

@@ -59,3 +59,9 @@ def test_synonyms_reach_bm25_and_sentence_matching() -> None:
 
     assert coverage({"储能": 1.0}, "对采用蓄能设备的5G,进一步降低低谷时段用电价格") == 1.0
     assert coverage({"四强产业": 1.0}, "“四强”产业") == 1.0  # quotation marks do not split a term
+
+
+def test_a_synonym_stays_one_word_so_that_it_applies() -> None:
+    # jieba alone cuts 老基建 into 老 / 基建 and 微机电系统 into three words: the synonym would never fire
+    assert lexical.tokenize("老基建怎么办", search_mode=False)[:2] == ["老基建", "传统基础设施"]
+    assert "mems" in lexical.tokenize("微机电系统研发平台", search_mode=False)
