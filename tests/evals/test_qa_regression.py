@@ -1,8 +1,8 @@
 """The QA regression gate for the extractive default.
 
 The floors below are the scores measured when this gate was last raised (see README, "Measured"); they stop
-any change from making answers worse. Accuracy, refusal precision and recall and numeric faithfulness meet
-the issue's targets (0.90, 0.95, 0.95, 1.0); citation precision (target 0.95, measured 0.937) does not yet."""
+any change from making answers worse. All meet the issue's targets (accuracy 0.90, refusal precision and
+recall 0.95, citation precision 0.95, numeric faithfulness 1.0)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from evals.qa_eval import evaluate_qa, summarize
 from retrieval.library import PolicyLibrary
 
 FLOORS = {
-    "accuracy": 0.95,
+    "accuracy": 0.96,
     "refusal_precision": 0.95,
     "refusal_recall": 0.99,
-    "citation_precision": 0.93,
+    "citation_precision": 0.95,
     "numeric_faithfulness": 1.0,
 }
 
