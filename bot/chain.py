@@ -111,7 +111,7 @@ class AnswerChain:
             state.analysis = replace(
                 carried, text=own.text, places=own.places or carried.places, ordinal=own.ordinal
             )
-        state.timings_ms["condense"] = _ms(started)
+        state.timings_ms["condense"] = elapsed_ms(started)
         return state
 
     def retrieve(self, state: ChainState) -> ChainState:
@@ -124,7 +124,7 @@ class AnswerChain:
         passages = _attribute(result.passages, state.question, state.snapshot, state.condensed)
         state.passages = passages[: state.top_k]
         state.notices.extend(result.notices)
-        state.timings_ms["retrieve"] = _ms(started)
+        state.timings_ms["retrieve"] = elapsed_ms(started)
         for stage, value in result.timings_ms.items():
             state.timings_ms[f"retrieve.{stage}"] = round(value, 3)
         return state
@@ -169,7 +169,7 @@ class AnswerChain:
         if state.refused:
             state.answer = refusal_text(self.library.live.current())
             state.citations = []
-        state.timings_ms["generate"] = _ms(started)
+        state.timings_ms["generate"] = elapsed_ms(started)
         return state
 
     def finish(self, state: ChainState) -> ChainState:
@@ -248,13 +248,13 @@ class AnswerChain:
             else:
                 text, usage = generator.generate(state.standalone, passages)
         except Exception as exc:  # endpoint down, timeout, garbage: the user still gets an answer
-            state.timings_ms["llm"] = _ms(started)
+            state.timings_ms["llm"] = elapsed_ms(started)
             if not self.fallback:
                 raise
             state.notices.append(FALLBACK_NOTICE.format(why=f"模型服务不可用：{exc.__class__.__name__}"))
             self._extractive(state)
             return
-        state.timings_ms["llm"] = _ms(started)
+        state.timings_ms["llm"] = elapsed_ms(started)
         state.usage = usage
         # checked against what the model was given (instruction-like sentences left out)
         check = verify(text, [without_instructions(p.chunk.text) for p in passages])
@@ -284,7 +284,8 @@ def build_chain(chain: AnswerChain) -> Runnable[ChainState, ChainState]:
 
 
 # -- helpers -----------------------------------------------------------------------------------------
-def _ms(started: float) -> float:
+def elapsed_ms(started: float) -> float:
+    """Milliseconds since a `time.perf_counter()` reading, as the timings_ms fields show them."""
     return round((time.perf_counter() - started) * 1000, 3)
 
 

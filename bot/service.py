@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.answer import Answer, Usage
 from bot.answer_cache import AnswerCache, CacheKey, cache_question, canonical_filters
-from bot.chain import AnswerChain, ChainState, Generator
+from bot.chain import AnswerChain, ChainState, Generator, elapsed_ms
 from bot.condense import Condensed, condense
 from bot.config import Settings
 from bot.gate import RelevanceGate
@@ -117,7 +117,7 @@ class AssistantService:
                         "question": text,
                         "standalone_question": text,
                         "usage": Usage(),  # no model tokens were spent on this request
-                        "timings_ms": {"cache": 1.0, "total": _ms(started)},
+                        "timings_ms": {"cache": 1.0, "total": elapsed_ms(started)},
                     },
                 )
                 self._remember(session_id, answer, list(hit.list_items))
@@ -127,7 +127,7 @@ class AssistantService:
         state = self.chain.runnable.invoke(state)
         if key is not None:
             state.timings_ms["cache"] = 0.0
-        state.timings_ms["total"] = _ms(started)
+        state.timings_ms["total"] = elapsed_ms(started)
         answer = Answer(
             answer_id=uuid.uuid4().hex,
             answer=state.answer,
@@ -234,7 +234,3 @@ class AssistantService:
 
     def reset(self, session_id: str) -> None:
         self.sessions.reset(session_id)
-
-
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 3)

@@ -164,7 +164,7 @@ POLICY_TERMS = Path(str(resources.files("retrieval").joinpath("data/policy_terms
 
 @lru_cache(maxsize=1)
 def _tokenizer() -> jieba.Tokenizer:
-    """jieba with the policy terms added. Its prefix dictionary (half a million entries) is kept in a
+    """jieba with the policy terms and the synonym words added. Its prefix dictionary (half a million entries) is kept in a
     cache file read in one piece: jieba's own cache reader takes seconds of every start-up."""
     jieba.setLogLevel(60)
     tokenizer = jieba.Tokenizer()
