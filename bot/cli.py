@@ -288,6 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="allowed drop of each headline metric and share of items allowed to flip pass→fail (0.01)",
     )
     evaluate.add_argument(
+        "--reference-items",
+        type=int,
+        default=3,
+        metavar="K",
+        help="reference configurations (dense, tutorial baseline) may move by K items' worth (3)",
+    )
+    evaluate.add_argument(
         "--fail-under",
         action="append",
         default=[],

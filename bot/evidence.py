@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from retrieval.chunking import Chunk, heading_level
+from retrieval.embeddings import SIMILARITY_DECIMALS
 from retrieval.index import IndexSnapshot
 from retrieval.lexical import SYNONYMS, tokenize
 from retrieval.normalize import compact
@@ -400,7 +401,8 @@ class UnitVectors:
         def score(units: Sequence[Unit]) -> np.ndarray:
             if not units:
                 return np.zeros(0, dtype=np.float32)
-            return self.vectors([u.text for u in units]) @ query
+            # at the CPU-independent precision, like the retriever's similarities
+            return np.round(self.vectors([u.text for u in units]) @ query, SIMILARITY_DECIMALS)
 
         return score
 

@@ -16,6 +16,7 @@ from bot.condense import Condensed, condense
 from bot.config import Settings
 from bot.gate import RelevanceGate
 from bot.sessions import SessionStore, SQLiteSessionStore, Turn
+from bot.text_input import text_problem
 from retrieval.library import PolicyLibrary
 
 MAX_QUESTION_CHARS = 2000
@@ -80,7 +81,10 @@ class AssistantService:
             self.ask("淄博新基建计划的基本原则有哪些？")
 
     def _validate(self, question: str, mode: str | None, top_k: int | None) -> tuple[str, str, int]:
-        text = (question or "").replace("\x00", "").strip()
+        problem = text_problem(question or "")
+        if problem:
+            raise InvalidQuestion(f"问题中{problem}，请删除后重试。")
+        text = (question or "").strip()
         if not text:
             raise InvalidQuestion("问题为空：请输入要咨询的政策问题。")
         if len(text) > MAX_QUESTION_CHARS:

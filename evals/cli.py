@@ -136,7 +136,9 @@ def _run_suites(args: argparse.Namespace, settings: Settings, service: Any) -> i
     snap = snapshot(run)
     comparison = None
     if baseline is not None:
-        comparison = compare(snap, baseline, args.tolerance, name=str(args.compare))
+        comparison = compare(
+            snap, baseline, args.tolerance, name=str(args.compare), reference_items=args.reference_items
+        )
         if baseline.get("datasets") and baseline["datasets"] != snap["datasets"]:
             comparison.missing_configs.append(
                 f"(datasets differ: baseline {baseline['datasets']}, now {snap['datasets']})"

@@ -15,6 +15,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from retrieval.documents import PolicyDocument
+from retrieval.embeddings import stable_similarity
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class TutorialBaseline:
 
     def search(self, query: str, k: int = 5) -> list[BaselineHit]:
         hits = []
-        for document, distance in self.store.similarity_search_with_score(query, k=k):
+        # a few extra candidates, so that a near-tie at the k-th place is decided by the stable order below
+        for document, distance in self.store.similarity_search_with_score(query, k=k + 5):
             start = int(document.metadata.get("start_index", 0))
             hits.append(
                 BaselineHit(
@@ -65,7 +67,8 @@ class TutorialBaseline:
                     start=start,
                     end=start + len(document.page_content),
                     text=document.page_content,
-                    score=1.0 - float(distance),
+                    score=stable_similarity(1.0 - float(distance)),
                 )
             )
-        return hits
+        hits.sort(key=lambda hit: (-hit.score, hit.doc_id, hit.start))
+        return hits[:k]

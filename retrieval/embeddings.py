@@ -16,6 +16,18 @@ from langchain_core.embeddings import Embeddings
 
 from retrieval.normalize import normalize_for_matching
 
+# Similarities are compared after rounding to this many decimals, with a fixed tie-break, so that rankings do
+# not depend on the CPU: Chroma's SIMD distance kernel is off by up to 8e-7 from the exact cosine on this corpus
+# (and differs between instruction sets), while neighbouring e5 scores can be 2e-6 apart. 1e-4 is 125x that
+# kernel noise and still 12x finer than the median gap between neighbouring scores (1.2e-3). Measured with
+# evals/bench/embedding_noise.py; see README, "What the regression gate tolerates".
+SIMILARITY_DECIMALS = 4
+
+
+def stable_similarity(value: float) -> float:
+    """A cosine similarity at the precision that is the same on every CPU (rank on this, tie-break by id)."""
+    return round(float(value), SIMILARITY_DECIMALS)
+
 
 class E5Embeddings(Embeddings):
     """multilingual-e5-small (4-bit, C engine) with the e5 `query:`/`passage:` prefixes.

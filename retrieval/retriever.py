@@ -141,7 +141,8 @@ class PolicySearcher:
                 result.degraded = True
                 result.notices.append(DEGRADED_NOTICE)
                 self.store.reset_client()
-            dense_rank = {i: r for r, i in enumerate(sorted(dense, key=lambda i: -dense[i]))}
+            # equal (rounded) similarities are ordered by position in the index, never by Chroma's return order
+            dense_rank = {i: r for r, i in enumerate(sorted(dense, key=lambda i: (-dense[i], i)))}
 
         t0 = time.perf_counter()
         if method == "bm25" or (method == "hybrid" and result.degraded):

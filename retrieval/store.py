@@ -16,7 +16,7 @@ from chromadb.config import Settings as ChromaSettings
 from langchain_core.embeddings import Embeddings
 
 from retrieval.chunking import Chunk
-from retrieval.embeddings import PolicyEmbeddingFunction
+from retrieval.embeddings import PolicyEmbeddingFunction, stable_similarity
 
 COLLECTION_PREFIX = "policy_"
 
@@ -113,7 +113,7 @@ class ChromaStore:
     def query(
         self, version: str, vector: Sequence[float], k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
-        """(chunk_id, cosine similarity) best first."""
+        """(chunk_id, cosine similarity at the CPU-independent precision), best first."""
         collection = self._collection(version)
         count = collection.count()
         if count == 0:
@@ -125,7 +125,8 @@ class ChromaStore:
             include=["distances"],
         )
         return [
-            (cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)
+            (cid, stable_similarity(1.0 - float(d)))
+            for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)
         ]
 
     def versions(self) -> list[str]:

@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.answer import Citation
+from bot.text_input import ClientIdentifier, ClientText
 
-FilterValue = Annotated[str, Field(min_length=1, max_length=200)]
+FilterValue = Annotated[ClientIdentifier, Field(min_length=1, max_length=200)]
 
 
 class AskFilters(BaseModel):
@@ -25,8 +26,10 @@ class AskFilters(BaseModel):
 
 
 class AskRequest(BaseModel):
-    question: str = Field(description="the policy question (at most 2000 characters)")
-    session_id: str | None = Field(None, max_length=200, description="conversation id for follow-ups")
+    question: ClientText = Field(description="the policy question (at most 2000 characters)")
+    session_id: ClientIdentifier | None = Field(
+        None, max_length=200, description="conversation id for follow-ups"
+    )
     mode: Literal["extractive", "openai", "local"] | None = None
     top_k: int | None = Field(None, ge=1, le=50)
     filters: AskFilters | None = Field(None, description='e.g. {"doc_id": "zibo-new-infra-2021"}')
@@ -142,9 +145,9 @@ class FeedbackRequest(BaseModel):
         }
     )
 
-    answer_id: str = Field(min_length=1, max_length=200)
+    answer_id: ClientIdentifier = Field(min_length=1, max_length=200)
     rating: Literal["up", "down"]
-    comment: str = Field("", max_length=2000)
+    comment: ClientText = Field("", max_length=2000)
 
 
 class FeedbackOut(BaseModel):
@@ -191,8 +194,8 @@ class Status(BaseModel):
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    role: str
-    content: str | list[dict[str, Any]] | None = None
+    role: ClientIdentifier
+    content: ClientText | list[dict[str, Any]] | None = None
 
     def text(self) -> str:
         if self.content is None:
@@ -216,10 +219,10 @@ class ChatCompletionRequest(BaseModel):
         },
     )
 
-    model: str = "policybot"
+    model: ClientIdentifier = "policybot"
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
-    user: str | None = None
+    user: ClientIdentifier | None = None
 
 
 class ChatChoiceMessage(BaseModel):

@@ -164,3 +164,55 @@ def test_fail_under_thresholds() -> None:
     assert len(problems) == 3
     with pytest.raises(ValueError):
         parse_threshold("accuracy")
+
+
+def _retrieval_snap(config: str, ranks: dict[str, int | None]) -> dict:
+    n = len(ranks)
+    hit1 = sum(1 for r in ranks.values() if r == 1) / n
+    mrr = sum(1 / r for r in ranks.values() if r) / n
+    return {
+        "version": 1,
+        "suites": {
+            "retrieval": {config: {"metrics": {"n": n, "hit@1": hit1, "mrr": mrr}, "items": dict(ranks)}}
+        },
+    }
+
+
+def _moved(ranks: dict[str, int | None], count: int) -> dict[str, int | None]:
+    """`count` items that were first drop out of the top 5 (a rank-1 hit becomes a miss)."""
+    moved = dict(ranks)
+    for key in [k for k, r in ranks.items() if r == 1][:count]:
+        moved[key] = None
+    return moved
+
+
+RANKS = {f"r{i:03d}": 1 if i % 3 else 2 for i in range(139)}
+
+
+@pytest.mark.parametrize("config", ["dense", "baseline"])
+def test_reference_configurations_tolerate_a_few_items_not_more(config: str) -> None:
+    before = _retrieval_snap(config, RANKS)
+    # 3 of 139 items (0.022 of hit@1) is beyond the 0.01 tolerance but within the reference allowance
+    assert compare(_retrieval_snap(config, _moved(RANKS, 3)), before).ok
+    worse = compare(_retrieval_snap(config, _moved(RANKS, 4)), before)
+    assert not worse.ok
+    assert any("pass to fail" in p for p in worse.problems)
+    assert compare(_retrieval_snap(config, _moved(RANKS, 4)), before, reference_items=4).ok
+
+
+@pytest.mark.parametrize("config", ["hybrid", "bm25"])
+def test_shipped_configurations_keep_the_strict_gate(config: str) -> None:
+    before = _retrieval_snap(config, RANKS)
+    assert compare(_retrieval_snap(config, _moved(RANKS, 1)), before).ok
+    strict = compare(_retrieval_snap(config, _moved(RANKS, 2)), before)
+    assert not strict.ok
+    assert any(f"retrieval/{config} hit@1" in p for p in strict.problems), strict.problems
+
+
+def test_comparison_reports_the_reference_allowance() -> None:
+    result = compare(_retrieval_snap("dense", RANKS), _retrieval_snap("dense", RANKS))
+    assert result.as_dict()["reference_item_tolerance"] == {
+        "configurations": ["retrieval/baseline", "retrieval/dense"],
+        "items": 3,
+    }
+    assert "retrieval/dense" in result.render()

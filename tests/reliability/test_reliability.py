@@ -272,6 +272,36 @@ def test_bad_ask_inputs(bad_client: TestClient, case: str, payload: object) -> N
     _ok_or_problem(bad_client.post("/v1/ask", json=payload))
 
 
+# Valid JSON whose strings hold what UTF-8 cannot encode or what should never reach a store, sent as raw JSON
+# text (an HTTP client's own JSON encoder refuses to encode a lone surrogate): (case, JSON string literal of the
+# question, extra /v1/ask fields, expected status). Each goes to /v1/ask, its SSE form and /v1/chat/completions.
+ASK_RAW_CASES = [
+    ("lone surrogate in question", '"\\u65b0\\u57fa\\u5efa\\ud800"', "", 422),
+    ("lone low surrogate in session id", '"\\u65b0"', ', "session_id": "\\udc00"', 422),
+    ("NUL in question", '"\\u65b0\\u0000"', "", 422),
+    ("NUL in filter", '"\\u65b0"', ', "filters": {"doc_id": "a\\u0000"}', 422),
+    ("bidi override in question", '"\\u202e\\u65b0\\u57fa\\u5efa"', "", 422),
+    ("mixed width and RTL mark", '"\\u200f\\u6dc4\\u535a\\uff12\\uff10\\uff12\\uff11 plan"', "", 200),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "question", "extra", "status"), ASK_RAW_CASES, ids=[c[0] for c in ASK_RAW_CASES]
+)
+def test_bad_ask_raw_json(bad_client: TestClient, case: str, question: str, extra: str, status: int) -> None:
+    ask = f'{{"question": {question}{extra}}}'
+    chat = f'{{"messages": [{{"role": "user", "content": {question}}}]}}'
+    for path, body, expected in [
+        ("/v1/ask", ask, status),
+        ("/v1/ask?stream=true", ask, status),
+        ("/v1/chat/completions", chat, status if not extra else 200),
+    ]:
+        r = bad_client.post(path, content=body.encode(), headers={"content-type": "application/json"})
+        assert r.status_code == expected, (path, r.status_code, r.text[:200])
+        if r.status_code >= 400:
+            _ok_or_problem(r)
+
+
 def test_bad_ask_invalid_utf8(bad_client: TestClient) -> None:
     r = bad_client.post(
         "/v1/ask", content=b'{"question": "\xff\xfe\xc3"}', headers={"content-type": "application/json"}

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.api.deps import AdminDep, ServiceDep, SettingsDep
 from bot.api.errors import PROBLEM_RESPONSES, ProblemError
 from bot.api.schemas import DeleteResult, DocumentDetail, DocumentSummary
+from bot.text_input import ClientIdentifier, InvalidText, clean_text
 from retrieval.library import DocumentNotFound
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -26,7 +27,8 @@ period: 2026-2028
 到2028年，建成5G基站3000个。
 """
 DocId = Annotated[
-    str, Path(min_length=1, max_length=200, description="document id", examples=["zibo-new-infra-2021"])
+    ClientIdentifier,
+    Path(min_length=1, max_length=200, description="document id", examples=["zibo-new-infra-2021"]),
 ]
 router = APIRouter(prefix="/documents", tags=["documents"])
 
@@ -81,7 +83,11 @@ async def upload_document(
     raw = await file.read(limit + 1)
     if len(raw) > limit:
         raise ProblemError(413, f"文件超过 {limit // (1024 * 1024)} MB 上限。", title="Upload too large")
-    document, _report = await run_in_threadpool(service.library.add_document, raw, file.filename or "")
+    try:
+        filename = clean_text(file.filename or "", field="文件名", max_chars=255, single_line=True)
+    except InvalidText as exc:
+        raise ProblemError(422, str(exc), title="Invalid file name") from exc
+    document, _report = await run_in_threadpool(service.library.add_document, raw, filename)
     listed = {d["doc_id"]: d for d in await run_in_threadpool(service.library.documents)}
     data = listed.get(document.doc_id) or {**document.summary(), "source": document.source}
     return DocumentSummary(**data)

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.api.deps import ServiceDep
 from bot.api.errors import PROBLEM_RESPONSES
 from bot.api.schemas import PassageOut
+from bot.text_input import ClientText
 
 router = APIRouter(tags=["search"])
 
@@ -20,7 +21,7 @@ router = APIRouter(tags=["search"])
 async def search(
     service: ServiceDep,
     q: Annotated[
-        str,
+        ClientText,
         Query(min_length=1, max_length=2000, description="query text", examples=["创新基础设施 共性支撑"]),
     ],
     k: Annotated[int, Query(ge=1, le=50, description="number of passages", examples=[5])] = 5,

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
 from bot.api.app import create_app
@@ -42,6 +44,53 @@ def _spec() -> dict:
 
 SPEC = _spec()
 schema = schemathesis.openapi.from_dict(SPEC)
+
+# Text a schema-valid generator never produces but a client can send: lone UTF-16 surrogates (valid JSON escapes),
+# NUL and other control characters, bidi controls, and the ordinary-but-unusual (a right-to-left mark, full-width
+# letters, traditional characters). One of them is appended to one string of a generated JSON body or query.
+# Surrogates go only into JSON bodies: a URL or a multipart part must be UTF-8, so a client cannot send them there.
+SURROGATES = ("\ud800", "\udfff")
+HOSTILE_TEXT = ("\x00", "\x07", "\x1b[31m", "\x85", "\u202e", "\u2067", "\u200f", "ＡＢＣ１２３", "計劃")
+
+
+def _string_paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(value, str):
+        yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _string_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _string_paths(item, (*path, index))
+
+
+def _appended(value: Any, path: tuple[Any, ...], piece: str) -> Any:
+    if not path:
+        return value + piece
+    head, *rest = path
+    copy = list(value) if isinstance(value, list) else dict(value)
+    copy[head] = _appended(value[head], tuple(rest), piece)
+    return copy
+
+
+def _with_hostile_text(value: Any, pieces: tuple[str, ...]) -> st.SearchStrategy[Any]:
+    """The generated value itself, or the value with one hostile piece appended to one of its strings."""
+    paths = list(_string_paths(value))
+    if not paths:
+        return st.just(value)
+    hostile = st.tuples(st.sampled_from(paths), st.sampled_from(pieces)).map(lambda c: _appended(value, *c))
+    return st.one_of(st.just(value), hostile)
+
+
+@schema.hook
+def flatmap_body(ctx: Any, body: Any) -> st.SearchStrategy[Any]:
+    is_json = isinstance(body, dict | list) and not (isinstance(body, dict) and "file" in body)
+    return _with_hostile_text(body, HOSTILE_TEXT + SURROGATES if is_json else HOSTILE_TEXT)
+
+
+@schema.hook
+def flatmap_query(ctx: Any, query: Any) -> st.SearchStrategy[Any]:
+    return _with_hostile_text(query, HOSTILE_TEXT) if query else st.just(query)
 
 
 @pytest.mark.slow
