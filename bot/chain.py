@@ -15,12 +15,13 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer import REFUSAL_SENTENCE, Citation, Usage
 from bot.answerers.extractive import Draft, ExtractiveAnswerer
+from bot.attribution import attributed_documents
 from bot.condense import Condensed, condense
 from bot.evidence import Unit, UnitVectors, corpus_text, latest_year, term_weights
 from bot.gate import GateDecision, RelevanceGate, gate_features, label_match
 from bot.notices import document_notices
 from bot.prompts import without_instructions
-from bot.question import QuestionAnalysis, analyze, asked_part, mentioned_places, place_names
+from bot.question import QuestionAnalysis, analyze, asked_part, place_names
 from bot.question import warm_up as question_warm_up
 from bot.sessions import Turn
 from bot.verify import verify
@@ -109,7 +110,15 @@ class AnswerChain:
             own = state.analysis
             carried = analyze(state.condensed.standalone)
             state.analysis = replace(
-                carried, text=own.text, places=own.places or carried.places, ordinal=own.ordinal
+                carried,
+                text=own.text,
+                places=own.places or carried.places,
+                designated=own.designated if own.places else carried.designated,
+                scopes=own.scopes or carried.scopes,
+                designated_scopes=own.designated_scopes
+                if own.places or own.scopes
+                else carried.designated_scopes,
+                ordinal=own.ordinal,
             )
         state.timings_ms["condense"] = elapsed_ms(started)
         return state
@@ -121,7 +130,10 @@ class AnswerChain:
         result = self.library.search(query, k=candidates, filters=state.filters)
         state.search = result
         state.snapshot = self.library.live.current()
-        passages = _attribute(result.passages, state.question, state.snapshot, state.condensed)
+        assert state.analysis is not None
+        own = analyze(state.question)
+        standalone = analyze(state.condensed.standalone) if state.condensed else None
+        passages = _attribute(result.passages, own, state.snapshot, state.condensed, standalone)
         state.passages = passages[: state.top_k]
         state.notices.extend(result.notices)
         state.timings_ms["retrieve"] = elapsed_ms(started)
@@ -130,6 +142,12 @@ class AnswerChain:
         return state
 
     def decide(self, state: ChainState) -> ChainState:
+        started = time.perf_counter()
+        self._decide(state)
+        state.timings_ms["gate"] = elapsed_ms(started)
+        return state
+
+    def _decide(self, state: ChainState) -> None:
         assert state.snapshot is not None and state.analysis is not None
         snapshot, analysis = state.snapshot, state.analysis
         later = [y for y in analysis.years if y > latest_year(snapshot)]
@@ -156,7 +174,6 @@ class AnswerChain:
             state.decision = self.gate.decide(self.gate_features(state))
         if not state.decision.answerable:
             state.refused, state.refusal_reason = True, state.decision.reason
-        return state
 
     def answer(self, state: ChainState) -> ChainState:
         started = time.perf_counter()
@@ -167,7 +184,8 @@ class AnswerChain:
             else:
                 self._generative(state, generator)
         if state.refused:
-            state.answer = refusal_text(self.library.live.current())
+            retrieved = state.search.passages if state.search is not None else []
+            state.answer = refusal_text(self.library.live.current(), [p.chunk.doc_id for p in retrieved])
             state.citations = []
         state.timings_ms["generate"] = elapsed_ms(started)
         return state
@@ -297,18 +315,21 @@ def _with_hint(analysis: QuestionAnalysis, condensed: Condensed | None) -> Quest
 
 
 def _attribute(
-    passages: Sequence[Passage], question: str, snapshot: IndexSnapshot, condensed: Condensed | None
+    passages: Sequence[Passage],
+    analysis: QuestionAnalysis,
+    snapshot: IndexSnapshot,
+    condensed: Condensed | None,
+    standalone: QuestionAnalysis | None = None,
 ) -> list[Passage]:
-    """Keep only passages from documents of the place the question names (attribution), and put the
-    section a follow-up points at first."""
-    places = mentioned_places(asked_part(question)) or (
-        mentioned_places(asked_part(condensed.standalone)) if condensed else ()
-    )
+    """Keep only passages from the documents the question is about (bot.attribution), and put the section
+    a follow-up points at first."""
+    wanted = attributed_documents(analysis, snapshot)
+    if wanted is None and standalone is not None:
+        wanted = attributed_documents(standalone, snapshot)
     kept = list(passages)
-    if len(places) == 1:
-        place = places[0]
-        kept = [p for p in passages if place in compact(p.chunk.title)]
-    elif condensed and condensed.doc_hint and not places:
+    if wanted is not None:
+        kept = [p for p in passages if p.chunk.doc_id in wanted]
+    elif condensed and condensed.doc_hint:
         same = [p for p in passages if p.chunk.doc_id == condensed.doc_hint]
         kept = same + [p for p in passages if p.chunk.doc_id != condensed.doc_hint]
     if condensed and condensed.section_hint:
@@ -361,19 +382,27 @@ def compose_extractive(draft: Draft, passages: Sequence[Passage]) -> tuple[str, 
     return "\n".join(lines), citations
 
 
-def refusal_text(snapshot: IndexSnapshot | None) -> str:
-    """The fixed refusal sentence, then what the library does cover (titles only: no numbers or 文号 that
-    could be mistaken for an answer)."""
-    scope = ""
-    if snapshot is not None:
-        titles = []
-        for entry in snapshot.documents.values():
-            summary = entry["summary"]
-            extra = "（部分内容）" if summary.get("completeness") == "partial" else ""
-            titles.append(f"《{summary['title']}》{extra}")
-        scope = (
-            "本库收录的文件："
-            + "、".join(titles)
-            + "。您可以询问这些文件中的目标、原则、任务、保障措施和文件信息。"
-        )
-    return f"{REFUSAL_SENTENCE}\n{scope}".strip()
+MAX_SUGGESTED_DOCUMENTS = 3
+
+
+def refusal_text(snapshot: IndexSnapshot | None, suggested: Sequence[str] = ()) -> str:
+    """The fixed refusal sentence, then how many documents the library holds and at most a few of them by title
+    (those retrieved for the question first): a pointer for the user, never the whole library, and no numbers
+    or 文号 that could be mistaken for an answer."""
+    if snapshot is None or not snapshot.documents:
+        return REFUSAL_SENTENCE
+    order = [d for d in dict.fromkeys(suggested) if d in snapshot.documents]
+    order += [d for d in snapshot.documents if d not in order]
+    titles = []
+    for doc_id in order[:MAX_SUGGESTED_DOCUMENTS]:
+        summary = snapshot.documents[doc_id]["summary"]
+        extra = "（部分内容）" if summary.get("completeness") == "partial" else ""
+        titles.append(f"《{summary['title']}》{extra}")
+    count = len(snapshot.documents)
+    lead = (
+        "本库收录的文件："
+        if count <= MAX_SUGGESTED_DOCUMENTS
+        else f"本库共收录{count}份文件，与问题最接近的有："
+    )
+    scope = lead + "、".join(titles) + "。您可以询问这些文件中的目标、原则、任务、保障措施和文件信息。"
+    return f"{REFUSAL_SENTENCE}\n{scope}"

@@ -151,6 +151,18 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return run_eval(args, settings)
 
 
+def _read_by_this_version(layout: Any) -> bool:
+    """Whether the serving index was built by this version's document reader (checked from its manifest, without
+    loading the library)."""
+    from retrieval.documents import READER_VERSION
+
+    try:
+        manifest = layout.read_manifest(layout.current_version())
+    except (OSError, ValueError):
+        return False
+    return manifest.get("reader_version") == READER_VERSION
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -158,11 +170,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.model_copy(update=updates)
     from retrieval.index import IndexLayout
 
-    if IndexLayout(settings.resolved(settings.data_dir)).current_version() is None:
+    layout = IndexLayout(settings.resolved(settings.data_dir))
+    if layout.current_version() is None or not _read_by_this_version(layout):
         from bot.evidence import save_sentence_vectors
         from bot.library_factory import make_library
 
-        library = make_library(settings)  # first start: build once, before the workers start
+        # first start (or an upgrade that reads documents differently): build once, before the workers start
+        library = make_library(settings)
         library.ensure_built(show_progress=True)
         save_sentence_vectors(library)
     elif settings.workers > 1:

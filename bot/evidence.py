@@ -24,17 +24,16 @@ from retrieval.normalize import compact
 log = logging.getLogger(__name__)
 SENTENCE_VECTORS_FILE = "sentence_vectors.npz"
 _SENTENCE_END = re.compile(r"[。；！？!?]+[”’」』)）]*")
-# words that say which document or what kind of question, not what it is about
+# words that say which document or what kind of question, not what it is about (the language's words; the
+# library's own naming words — its places, its documents' years, words in most passages — are added per index
+# version by `term_weights`)
 GENERIC_TERMS = frozenset(
     [
-        "淄博",
-        "淄博市",
-        "山东",
-        "山东省",
         "计划",
         "行动计划",
         "方案",
         "行动方案",
+        "实施方案",
         "行动",
         "文件",
         "政策",
@@ -47,16 +46,12 @@ GENERIC_TERMS = frozenset(
         "是否",
         "说",
         "讲",
-        "新基建",
-        "新型基础设施",
-        "新型基础设施建设",
-        "基础设施",
-        "建设",
-        "三年",
         "市里",
         "省里",
         "全省",
         "全市",
+        "本市",
+        "本省",
         "文件里",
         "里面",
         "具体",
@@ -84,17 +79,18 @@ GENERIC_TERMS = frozenset(
         "问",
         "意见",
         "指导",
+        "指导意见",
         "通知",
         "办法",
         "规划",
         "部署",
         "目标",
-        "2021",
-        "2023",
-        "2020",
-        "2022",
+        "政府",
+        "人民政府",
     ]
 )
+# a word found in at least this share of a version's passages cannot tell them apart
+COMMON_TERM_SHARE = 0.5
 NUMBER = re.compile(
     r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?(?![0-9]|\s*年)|[一二三四五六七八九十百千万]+[个项条家座万]"
 )
@@ -165,10 +161,12 @@ def _unit(chunk: Chunk, a: int, b: int, is_heading: bool) -> Unit:
 
 @dataclass(frozen=True)
 class TermWeights:
-    """Inverse document frequency of terms over the chunks of one index version."""
+    """Inverse document frequency of terms over the chunks of one index version, and the words that only name
+    the library's documents (GENERIC_TERMS, its places and years, words in most of its passages)."""
 
     idf: dict[str, float]
     default: float
+    generic: frozenset[str] = GENERIC_TERMS
 
     def weight(self, term: str) -> float:
         return self.idf.get(term, self.default)
@@ -178,21 +176,36 @@ _WEIGHTS_BY_VERSION: dict[str, TermWeights] = {}
 _WEIGHTS_LOCK = threading.Lock()
 
 
-def _compute_term_weights(texts: Sequence[str]) -> TermWeights:
+def _compute_term_weights(texts: Sequence[str], naming: Sequence[str] = ()) -> TermWeights:
     document_frequency: dict[str, int] = {}
     for text in texts:
         for term in set(tokenize(text)):
             document_frequency[term] = document_frequency.get(term, 0) + 1
     n = len(texts) or 1
     idf = {t: math.log(1 + n / (1 + df)) for t, df in document_frequency.items()}
-    return TermWeights(idf, math.log(1 + n))
+    common = {t for t, df in document_frequency.items() if n >= 4 and df / n >= COMMON_TERM_SHARE}
+    named = {t for text in naming for t in tokenize(text, expand=False)}
+    return TermWeights(idf, math.log(1 + n), GENERIC_TERMS | common | named)
+
+
+def _naming_texts(snapshot: IndexSnapshot) -> list[str]:
+    """What names the documents rather than what they say: their places and the years of their periods."""
+    texts: list[str] = []
+    for entry in snapshot.documents.values():
+        summary = entry.get("summary", {})
+        for place in summary.get("places") or ():
+            texts += [place, place + "市", place + "省"]
+        texts += re.findall(
+            r"(?<!\d)(?:19|20)\d\d(?!\d)", f"{summary.get('period', '')} {summary.get('title', '')}"
+        )
+    return texts
 
 
 def term_weights(snapshot: IndexSnapshot) -> TermWeights:
     """IDF weights of one index version, computed once per version (not per question)."""
     weights = _WEIGHTS_BY_VERSION.get(snapshot.version)
     if weights is None:
-        weights = _compute_term_weights([c.contextual_text for c in snapshot.chunks])
+        weights = _compute_term_weights([c.contextual_text for c in snapshot.chunks], _naming_texts(snapshot))
         with _WEIGHTS_LOCK:
             _WEIGHTS_BY_VERSION[snapshot.version] = weights
             while len(_WEIGHTS_BY_VERSION) > 4:
@@ -244,7 +257,7 @@ def salient_terms(
     its parts that it does use ("医药", "企业")."""
     terms: dict[str, float] = {}
     for term in tokenize(question, expand=False, search_mode=False):
-        if term in GENERIC_TERMS or (len(term) < 2 and not term.isdigit()):
+        if term in weights.generic or (len(term) < 2 and not term.isdigit()):
             continue
         if corpus_vocabulary is not None and term not in corpus_vocabulary:
             known = [alt for alt in SYNONYMS.get(term, ()) if alt in corpus_vocabulary]
@@ -254,7 +267,7 @@ def salient_terms(
                 continue
             if term.isascii() and term.isalpha():
                 continue
-            parts = _known_parts(term, corpus_vocabulary) if split_compounds else []
+            parts = _known_parts(term, corpus_vocabulary, weights.generic) if split_compounds else []
             if parts:
                 terms.update((part, weights.weight(part)) for part in parts)
                 continue
@@ -262,13 +275,13 @@ def salient_terms(
     return terms
 
 
-def _known_parts(term: str, vocabulary: set[str]) -> list[str]:
+def _known_parts(term: str, vocabulary: set[str], generic: frozenset[str] = GENERIC_TERMS) -> list[str]:
     if len(term) < 3 or term.isascii():
         return []
     return [
         part
         for part in dict.fromkeys(tokenize(term, expand=False, search_mode=True))
-        if part != term and len(part) >= 2 and part in vocabulary and part not in GENERIC_TERMS
+        if part != term and len(part) >= 2 and part in vocabulary and part not in generic
     ]
 
 
@@ -337,7 +350,7 @@ class UnitVectors:
 
     Sentence-level similarity finds the right sentence for paraphrased questions, where words do not match."""
 
-    def __init__(self, embeddings: Any, max_items: int = 50_000, model_id: str = "") -> None:
+    def __init__(self, embeddings: Any, max_items: int = 2_000_000, model_id: str = "") -> None:
         self.embeddings = embeddings
         # names the model in the saved file: vectors of another model are never reused
         self.model_id = model_id or str(getattr(embeddings, "model_name", type(embeddings).__name__))
@@ -356,21 +369,26 @@ class UnitVectors:
                     self._vectors[text] = np.asarray(vector, dtype=np.float32)
         return np.vstack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
 
-    def warm_up(self, snapshot: IndexSnapshot, limit: int = 3000, cache_dir: Path | None = None) -> None:
-        """Vectors for every unit of an index version (up to `limit`). With `cache_dir` (the version's
-        directory) they are read from / saved to a file there, so a restart does not embed them again."""
+    def warm_up(
+        self, snapshot: IndexSnapshot, cache_dir: Path | None = None, reuse_dirs: Sequence[Path] = ()
+    ) -> None:
+        """Vectors for every unit of an index version, so that no question waits for sentence embeddings (a
+        library of hundreds of documents has tens of thousands of sentences). With `cache_dir` (the version's
+        directory) they are read from / saved to a file there, so a restart does not embed them again;
+        `reuse_dirs` (earlier versions) lend the vectors of sentences that did not change."""
         units = list(
             dict.fromkeys(u.text for c in snapshot.chunks if not c.is_heading_only for u in units_of(c))
         )
-        if len(units) > limit:
-            return
         cache = None if cache_dir is None else cache_dir / SENTENCE_VECTORS_FILE
         if cache is not None:
             self._load(cache)
         missing = [t for t in units if t not in self._vectors]
-        for i in range(0, len(missing), 32):
-            self.vectors(missing[i : i + 32])
-        if cache is not None and missing:
+        for directory in reuse_dirs if missing else ():
+            self._load(directory / SENTENCE_VECTORS_FILE)
+        missing = [t for t in units if t not in self._vectors]
+        for i in range(0, len(missing), 64):
+            self.vectors(missing[i : i + 64])
+        if cache is not None and (missing or not cache.exists()):
             self._save(cache, units)
 
     def _load(self, path: Path) -> None:
@@ -409,8 +427,15 @@ class UnitVectors:
 
 def save_sentence_vectors(library: Any) -> None:
     """Embed the answerable sentences of the serving index version once, at build time, and keep them
-    beside it, so a server (every worker) starts without embedding them again."""
+    beside it, so a server (every worker) starts without embedding them again. Sentences an earlier version
+    already had are taken from its file, not embedded again."""
     if library.live.is_ready():
         snapshot = library.live.current()
         vectors = UnitVectors(library.embeddings, model_id=library.embedding_model)
-        vectors.warm_up(snapshot, cache_dir=library.layout.version_dir(snapshot.version))
+        current = library.layout.version_dir(snapshot.version)
+        earlier = (
+            [p for p in current.parent.iterdir() if p != current and p.is_dir()]
+            if current.parent.is_dir()
+            else []
+        )
+        vectors.warm_up(snapshot, cache_dir=current, reuse_dirs=earlier)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-from retrieval import lexical
-from retrieval.normalize import compact
+from retrieval.metadata import DOCUMENT_KINDS
+from retrieval.normalize import compact, to_simplified
+from retrieval.places import SCOPE_WORDS, canonical_place, gazetteer, place_names, scope_levels
 
 _LIST = re.compile(
     r"哪些|哪几|有几|几个|几项|几条|几方面|包括什么|包括哪|分别|列出|列举|都有什么|主要有|"
@@ -80,9 +79,6 @@ ANSWER_TYPE_EVIDENCE: dict[str, re.Pattern[str]] = {
     "tax": re.compile(r"税"),
 }
 
-PLACES = {"淄博": ("淄博",), "山东": ("山东省", "全省", "省里", "省政府", "省级方案", "shandong")}
-_SCOPE_WORDS = frozenset(["全省"])
-
 
 @dataclass(frozen=True)
 class QuestionAnalysis:
@@ -91,7 +87,12 @@ class QuestionAnalysis:
     wants_quantity: bool
     wants_money: bool
     metadata_fields: tuple[str, ...]
-    places: tuple[str, ...]
+    places: tuple[str, ...]  # canonical places the asked part names; those that designate a document first
+    designated: tuple[str, ...]  # the places that stand right before a kind of document ("淄博计划")
+    scopes: tuple[str, ...]  # levels named by scope words (全省 → province)
+    designated_scopes: tuple[
+        str, ...
+    ]  # levels whose scope word stands before a kind of document ("省里的方案")
     answer_types: tuple[str, ...]
     years: tuple[int, ...]
     ordinal: int | None
@@ -132,55 +133,8 @@ def _ordinal(text: str) -> int | None:
     )
 
 
-def place_names(text: str) -> list[str]:
-    """Place names (words jieba's dictionary tags `ns`) of two or more characters in a text.
-
-    Cut with the retrieval tokenizer that is already loaded, instead of jieba.posseg, whose own
-    dictionaries cost seconds of start-up."""
-    places = _dictionary_places()
-    return [w for w in lexical.words(text) if len(w) >= 2 and w in places and w not in _NOT_PLACES]
-
-
-@lru_cache(maxsize=1)
-def _dictionary_places() -> frozenset[str]:
-    import jieba
-
-    found: set[str] = set()
-    for path in (Path(jieba.__file__).with_name("dict.txt"), lexical.POLICY_TERMS):
-        found.update(_NS_ENTRY.findall(path.read_text(encoding="utf-8")))
-    return frozenset(found)
-
-
-_NS_ENTRY = re.compile(r"^(\S+) \d+ ns\w*$", re.MULTILINE)
-
-
 def warm_up() -> None:
-    _dictionary_places()
-
-
-# words jieba may tag as places that name no place
-_NOT_PLACES = frozenset(
-    [
-        "东西",
-        "东部",
-        "西部",
-        "南北",
-        "城乡",
-        "全国",
-        "国内",
-        "国外",
-        "海外",
-        "本地",
-        "当地",
-        "各地",
-        "全省",
-        "全市",
-        "省内",
-        "市内",
-        "园区",
-        "城区",
-    ]
-)
+    gazetteer()
 
 
 _CLAUSE = re.compile(r"[^。！!；;：:？?\n]*(?:[。！!；;：:？?\n]+|$)")
@@ -199,15 +153,46 @@ def asked_part(text: str) -> str:
     return "".join(asking) if asking and len(clauses) > 1 else text
 
 
+# a place right before the name of a kind of document ("淄博计划", "山东数字基础设施指导意见", "山东省文件") names
+# the document; elsewhere ("淄博计划要打造山东什么先行区") it may be what the document is about
+_DESIGNATOR = re.compile(
+    r"^[^，,。；;：:？?！!\s]{0,12}?(?:"
+    + "|".join(sorted({*DOCUMENT_KINDS, "文件", "政策"}, key=len, reverse=True))
+    + ")"
+)
+
+
+def _places_with_designation(text: str) -> list[tuple[str, bool]]:
+    """(canonical place, whether it designates a document) for each place the text names, in order."""
+    norm = compact(to_simplified(text))
+    found: list[tuple[str, bool]] = []
+    for name in place_names(text):
+        at = norm.find(compact(name))
+        designates = at >= 0 and bool(_DESIGNATOR.match(norm[at + len(compact(name)) :]))
+        found.append((canonical_place(name), designates))
+    return found
+
+
 def mentioned_places(text: str) -> tuple[str, ...]:
-    norm = compact(text)
+    """Canonical places a text names (淄博市 → 淄博): those that designate a document first, then the rest."""
+    found = _places_with_designation(text)
+    return tuple(dict.fromkeys([p for p, d in found if d] + [p for p, d in found if not d]))
+
+
+def designated_places(text: str) -> tuple[str, ...]:
+    """The places that stand right before a kind of document ("淄博计划" → 淄博)."""
+    return tuple(dict.fromkeys(p for p, d in _places_with_designation(text) if d))
+
+
+def _designated_scopes(text: str) -> tuple[str, ...]:
+    norm = compact(to_simplified(text)).lower()
     found = []
-    if "淄博" in norm or "zibo" in norm:
-        found.append("淄博")
-    # "全省" names the province as a scope; beside a named city ("在全省…上，淄博想…") it is the city's
-    province_words = [w for w in PLACES["山东"] if not (found and w in _SCOPE_WORDS)]
-    if any(word in norm for word in province_words) or "山东" in norm.replace("山东新一代", ""):
-        found.append("山东")
+    for level, words in SCOPE_WORDS.items():
+        for word in words:
+            at = norm.find(word.replace(" ", ""))
+            if at >= 0 and _DESIGNATOR.match(norm[at + len(word.replace(" ", "")) :].lstrip("的")):
+                found.append(level)
+                break
     return tuple(found)
 
 
@@ -221,6 +206,9 @@ def analyze(question: str) -> QuestionAnalysis:
         wants_money=bool(_MONEY.search(norm) or _MONEY.search(lowered)),
         metadata_fields=tuple(f for f, p in METADATA_FIELDS.items() if p.search(norm) or p.search(lowered)),
         places=mentioned_places(asked_part(question)),
+        designated=designated_places(asked_part(question)),
+        scopes=scope_levels(asked_part(question)),
+        designated_scopes=_designated_scopes(asked_part(question)),
         answer_types=tuple(t for t, p in ANSWER_TYPES.items() if p.search(norm) or p.search(lowered)),
         years=tuple(int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", compact(asked_part(question)))),
         ordinal=_ordinal(norm),

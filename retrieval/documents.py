@@ -16,6 +16,11 @@ from typing import Any
 
 import yaml
 
+from retrieval.metadata import MAX_TITLE_CHARS, infer_fields
+from retrieval.places import canonical_place
+
+# bump when documents are read differently (fields inferred from the text): indexes of older readers are rebuilt
+READER_VERSION = 2
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".pdf")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n?", re.DOTALL)
 _SAFE_ID = re.compile(r"[^0-9A-Za-z_\-\u4e00-\u9fff]+")
@@ -39,12 +44,16 @@ class PolicyDocument:
     period: str = ""
     completeness: str = "complete"
     metadata: dict[str, Any] = field(default_factory=dict)
+    # where and at which level it applies (front matter `places`/`jurisdiction`, else read from issuer and title)
+    places: tuple[str, ...] = ()
+    jurisdiction: str = ""
 
     @property
     def content_hash(self) -> str:
         """Changes whenever the text or any metadata changes: drives incremental indexing."""
         payload = yaml.safe_dump(
-            {"text": self.text, "title": self.title, "meta": self.metadata},
+            # the summary holds what is read from the text too (places, level): better reading re-indexes
+            {"text": self.text, "title": self.title, "meta": self.metadata, "summary": self.summary()},
             allow_unicode=True,
             sort_keys=True,
         )
@@ -69,6 +78,11 @@ class PolicyDocument:
             "period": self.period,
             "completeness": self.completeness,
             "completeness_note": str(self.metadata.get("completeness_note", "")),
+            "places": list(self.places),
+            "jurisdiction": self.jurisdiction,
+            "notice_title": str(self.metadata.get("notice_title", "")),
+            "status_as_published": str(self.metadata.get("status_as_published", "")),
+            "effective": str(self.metadata.get("effective", "")),
         }
 
 
@@ -84,14 +98,6 @@ class LoadError:
 def doc_id_from_filename(path: Path) -> str:
     stem = _SAFE_ID.sub("-", path.stem).strip("-")
     return stem or "document"
-
-
-def _first_line_title(text: str) -> str:
-    for line in text.splitlines():
-        line = line.strip().lstrip("#").strip()
-        if line:
-            return line[:120]
-    return ""
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -238,22 +244,37 @@ def parse_document(raw: bytes, filename: str, *, doc_id: str | None = None) -> P
     ident = str(meta.get("id") or doc_id or doc_id_from_filename(path))
     if _SAFE_ID.search(ident):
         raise DocumentError(f"{name}: document id {ident!r} may only hold letters, digits, '-', '_' and 汉字")
-    title = str(meta.get("title") or fallback_title or _first_line_title(text))
+    declared_title = str(meta.get("title") or fallback_title or "")
+    inferred = infer_fields(text, title=declared_title, issuer=str(meta.get("issuer", "") or ""))
+    # never a paragraph: a declared title, the title line found in the text, else the file name
+    title = declared_title or inferred.title or path.stem[:MAX_TITLE_CHARS]
+    if inferred.notice_title and not meta.get("notice_title"):
+        meta = {**meta, "notice_title": inferred.notice_title}
     return PolicyDocument(
         doc_id=ident,
         title=title,
         text=text,
         source=name,
-        doc_number=str(meta.get("doc_number", "") or ""),
-        issuer=str(meta.get("issuer", "") or ""),
-        published=str(meta.get("published", "") or ""),
-        period=str(meta.get("period", "") or ""),
+        doc_number=str(meta.get("doc_number", "") or inferred.doc_number),
+        issuer=str(meta.get("issuer", "") or inferred.issuer),
+        published=str(meta.get("published", "") or inferred.published),
+        period=str(meta.get("period", "") or inferred.period),
         completeness=str(meta.get("completeness", "complete") or "complete"),
+        places=_declared_places(meta.get("places", meta.get("place"))) or inferred.places,
+        jurisdiction=str(meta.get("jurisdiction", "") or inferred.jurisdiction),
         # string keys: the manifest is JSON and content_hash sorts them (`2021-01-01: x` is a date key)
         metadata={
             str(k): (v if isinstance(v, str | int | float | bool) else str(v)) for k, v in meta.items()
         },
     )
+
+
+def _declared_places(value: Any) -> tuple[str, ...]:
+    """`places: [淄博市, 山东省]` or `place: 淄博市` in front matter, canonical (淄博, 山东)."""
+    if not value:
+        return ()
+    items = value if isinstance(value, list | tuple) else re.split(r"[,，、;；\s]+", str(value))
+    return tuple(dict.fromkeys(canonical_place(str(v)) for v in items if str(v).strip()))
 
 
 def load_file(path: Path) -> PolicyDocument:

@@ -15,7 +15,7 @@ from typing import Any
 from tqdm import tqdm
 
 from retrieval.chunking import Chunk, chunk_document
-from retrieval.documents import LoadError, PolicyDocument
+from retrieval.documents import READER_VERSION, LoadError, PolicyDocument
 from retrieval.index import IndexLayout
 from retrieval.store import ChromaStore
 
@@ -88,9 +88,19 @@ class IndexBuilder:
     def _settings_key(self) -> dict[str, Any]:
         return {
             "chunker_version": CHUNKER_VERSION,
+            "reader_version": READER_VERSION,
             "max_tokens": self.max_tokens,
             "embedding_model": self.embedding_model,
         }
+
+    def built_alike(self, version: str) -> bool:
+        """True when `version` was built by this reader, chunker, budget and embedding model (else a start-up
+        rebuilds it, so an upgrade never serves documents read the old way)."""
+        try:
+            manifest = self.layout.read_manifest(version)
+        except (OSError, ValueError):
+            return False
+        return {k: manifest.get(k) for k in self._settings_key()} == self._settings_key()
 
     def build(
         self, documents: Sequence[PolicyDocument], errors: Sequence[LoadError] = (), rebuild: bool = False

@@ -220,6 +220,19 @@ def words(text: str) -> list[str]:
         return [w for w in _tokenizer().cut(text) if w.strip()]
 
 
+def search_words(text: str) -> list[str]:
+    """Every word jieba finds in a text, the shorter words inside long ones included (山东省人民政府 →
+    山东, 山东省, 人民, 政府, …), plus the Chinese glossary terms of its English words; not normalised."""
+    with _jieba_lock:
+        words = [w for w in _tokenizer().cut_for_search(text) if w.strip()]
+    return words + english_terms(text).split()
+
+
+def english_terms(text: str) -> str:
+    """The Chinese glossary terms of the English policy words in a text, space-separated."""
+    return _english_terms(normalize_for_matching(text))
+
+
 def tokenize(text: str, expand: bool = True, search_mode: bool = True) -> list[str]:
     """jieba tokens of the normalised text, stop words dropped, synonyms added (when `expand`).
 

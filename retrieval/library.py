@@ -82,8 +82,10 @@ class PolicyLibrary:
         return self.builder(show_progress).build(documents, errors, rebuild=rebuild)
 
     def ensure_built(self, show_progress: bool = False) -> BuildReport | None:
-        """Build when no index exists yet (first start); otherwise leave the serving index alone."""
-        if self.layout.current_version() is not None:
+        """Build when no index exists yet (first start) or the serving one was built by another version of the
+        reader, chunker or embedding model (an upgrade); otherwise leave the serving index alone."""
+        current = self.layout.current_version()
+        if current is not None and self.builder().built_alike(current):
             return None
         return self.build(show_progress=show_progress)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.attribution import documents_per_place
 from bot.evidence import (
     ENUMERATION,
     MONEY,
@@ -92,7 +93,7 @@ class ExtractiveAnswerer:
             return Draft(refusal_reason="没有检索到相关条文")
         terms = salient_terms(question, weights, vocabulary, split_compounds=True)
         if analysis.metadata_fields:
-            draft = self._metadata(analysis, _documents_asked_about(analysis, passages), snapshot)
+            draft = self._metadata(analysis, _documents_asked_about(analysis, passages, snapshot), snapshot)
             if draft.units or draft.refusal_reason:
                 return draft
         if (analysis.wants_list and not analysis.wants_quantity) or analysis.ordinal:
@@ -285,14 +286,17 @@ def _metadata_unit(field_name: str, summary: dict[str, str], units: Sequence[Uni
     return None
 
 
-def _documents_asked_about(analysis: QuestionAnalysis, passages: Sequence[Passage]) -> list[str]:
+def _documents_asked_about(
+    analysis: QuestionAnalysis, passages: Sequence[Passage], snapshot: IndexSnapshot
+) -> list[str]:
     """The best passage's document; when the question names two places, the best document of each."""
     ranked = list(dict.fromkeys(p.chunk.doc_id for p in passages))
-    if len(analysis.places) < 2:
+    per_place = documents_per_place(analysis, snapshot)
+    if len(per_place) < 2:
         return ranked[:1]
     chosen: list[str] = []
-    for place in analysis.places:
-        match = next((p.chunk.doc_id for p in passages if place in compact(p.chunk.title)), None)
+    for documents in per_place:
+        match = next((p.chunk.doc_id for p in passages if p.chunk.doc_id in documents), None)
         if match and match not in chosen:
             chosen.append(match)
     return chosen or ranked[:1]

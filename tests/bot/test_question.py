@@ -1,4 +1,4 @@
-"""Reading what a question asks for: places named in it."""
+"""Reading what a question asks for: places named in it (canonical: 淄博市 → 淄博), scope words, fields."""
 
 from __future__ import annotations
 
@@ -48,5 +48,14 @@ def test_cloze_contexts_are_the_words_around_the_question_word() -> None:
 
 def test_the_province_as_a_scope_is_not_a_second_place() -> None:
     assert mentioned_places("在全省新一代通信网络建设上，淄博想争当什么角色？") == ("淄博",)
-    assert mentioned_places("全省要建多少5G基站？") == ("山东",)
+    assert mentioned_places("全省要建多少5G基站？") == ()
+    assert analyze("全省要建多少5G基站？").scopes == ("province",)
+    assert analyze("省里的方案要建多少5G基站？").scopes == ("province",)
     assert mentioned_places("淄博和山东省的目标有什么不同？") == ("淄博", "山东")
+
+
+def test_a_place_before_a_kind_of_document_designates_it() -> None:
+    analysis = analyze("淄博计划要打造山东什么先行区？")
+    assert analysis.places == ("淄博", "山东") and analysis.designated == ("淄博",)
+    assert analyze("青島市實施方案的目標是什麼？").designated == ("青岛",)  # traditional, suffix dropped
+    assert analyze("What does the Zibo plan say about hydrogen?").places == ("淄博",)

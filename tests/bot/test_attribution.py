@@ -1,0 +1,92 @@
+"""Attribution with no knowledge of the library in code: a library of another city and province (plain text, no
+front matter, written here) gets its questions answered from the right document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.service import AssistantService
+from bot.sessions import SQLiteSessionStore
+from retrieval.embeddings import E5Embeddings
+from retrieval.library import PolicyLibrary
+from retrieval.store import ChromaLocation
+
+CITY_PLAN = """苏州市人民政府办公室关于印发苏州市新型基础设施建设行动计划(2024-2026年)的通知
+苏府办〔2024〕7号
+各市、区人民政府，市各委办局：
+《苏州市新型基础设施建设行动计划(2024-2026年)》已经市政府同意，现印发给你们，请认真贯彻落实。
+苏州市人民政府办公室
+2024年2月1日
+一、发展目标
+到2026年，全市累计建成5G基站6.5万个，建成算力中心3个。
+二、重点任务
+(一)建设城市数据底座。建设全市统一的数据共享交换平台，推动公共数据开放。
+"""
+PROVINCE_PLAN = """江苏省人民政府关于印发江苏省新型基础设施建设行动方案(2024-2026年)的通知
+苏政发〔2024〕15号
+各设区市人民政府，省各委办厅局：
+现将《江苏省新型基础设施建设行动方案(2024-2026年)》印发给你们，请认真组织实施。
+江苏省人民政府
+2024年1月10日
+一、行动目标
+到2026年，全省建成5G基站30万个，数据中心机架规模达到60万架。
+二、重点行动
+(一)推进5G规模化应用。支持各设区市建设5G行业虚拟专网。
+"""
+
+
+@pytest.fixture(scope="module")
+def other_service(e5: E5Embeddings, tmp_path_factory: pytest.TempPathFactory) -> AssistantService:
+    root = tmp_path_factory.mktemp("other-library")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "city-plan.txt").write_text(CITY_PLAN, encoding="utf-8")
+    (corpus / "province-plan.txt").write_text(PROVINCE_PLAN, encoding="utf-8")
+    data = root / "data"
+    library = PolicyLibrary(
+        data_dir=data,
+        corpus_dirs=[corpus],
+        uploads_dir=data / "uploads",
+        embeddings=e5,
+        embedding_model=E5Embeddings.model_name,
+        chroma=ChromaLocation(path=data / "chroma"),
+    )
+    assert library.build().published
+    return AssistantService(library, SQLiteSessionStore(Path(root) / "sessions.sqlite3"))
+
+
+def test_documents_read_their_places_and_titles(other_service: AssistantService) -> None:
+    listed = {d["doc_id"]: d for d in other_service.library.documents()}
+    assert listed["city-plan"]["title"] == "苏州市新型基础设施建设行动计划(2024-2026年)"
+    assert listed["city-plan"]["places"] == ["苏州"] and listed["city-plan"]["jurisdiction"] == "city"
+    assert (
+        listed["province-plan"]["places"] == ["江苏"]
+        and listed["province-plan"]["jurisdiction"] == "province"
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "doc_id", "fact"),
+    [
+        ("苏州计划到2026年要建成多少5G基站？", "city-plan", "6.5万"),
+        ("苏州市的5G基站目标是多少个？", "city-plan", "6.5万"),
+        ("江苏省方案要建多少5G基站？", "province-plan", "30万"),
+        ("全省要建成多少个5G基站？", "province-plan", "30万"),
+        ("省里的行动方案对5G基站提了什么目标？", "province-plan", "30万"),
+    ],
+)
+def test_questions_are_answered_from_the_place_they_name(
+    other_service: AssistantService, question: str, doc_id: str, fact: str
+) -> None:
+    answer = other_service.ask(question)
+    assert not answer.refused, answer.answer
+    assert {c.doc_id for c in answer.citations} == {doc_id}, answer.answer
+    assert fact in answer.answer
+
+
+def test_a_place_the_library_does_not_cover_is_refused(other_service: AssistantService) -> None:
+    answer = other_service.ask("深圳市要建成多少5G基站？")
+    assert answer.refused
+    assert "6.5万" not in answer.answer and "30万" not in answer.answer
