@@ -199,7 +199,7 @@ def _fork_workers_from_a_preloaded_stack() -> None:
 
 
 def cmd_telegram(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.telegram.builder import run_polling
+    from bot.channels.telegram.builder import run_polling
 
     if settings.telegram_bot_token is None:
         return _fail("TELEGRAM_BOT_TOKEN is not set (create a bot with @BotFather and export the token)")

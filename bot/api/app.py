@@ -147,12 +147,12 @@ def _prepare(app: FastAPI, service: AssistantService) -> None:
 
 def _telegram_application(service: AssistantService | None, settings: Settings) -> tuple[Any, str] | None:
     """The PTB Application for webhook mode, when both the bot token and the webhook secret are set."""
-    from bot.telegram.config import TelegramConfig
+    from bot.channels.telegram.config import TelegramConfig
 
     config = TelegramConfig.from_settings(settings)
     if not (config.token and config.webhook_secret):
         return None
-    from bot.telegram.builder import build_application
+    from bot.channels.telegram.builder import build_application
 
     return build_application(service, settings, config=config), config.webhook_secret
 
@@ -165,7 +165,7 @@ def _telegram_ready(request: Request) -> None:
 
 
 async def _start_telegram(app: FastAPI, settings: Settings, service: AssistantService) -> None:
-    from bot.telegram import webhook
+    from bot.channels.telegram import webhook
 
     application = app.state.telegram
     application.bot_data["service"] = service
@@ -183,7 +183,7 @@ async def _start_telegram(app: FastAPI, settings: Settings, service: AssistantSe
 
 
 async def _stop_telegram(app: FastAPI) -> None:
-    from bot.telegram import webhook
+    from bot.channels.telegram import webhook
 
     if not app.state.telegram_running:
         return
@@ -247,7 +247,7 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
     app.include_router(v1)
     app.include_router(health.router)
     if telegram is not None:
-        from bot.telegram.webhook import make_webhook_router
+        from bot.channels.telegram.webhook import make_webhook_router
 
         app.include_router(make_webhook_router(*telegram), dependencies=[Depends(_telegram_ready)])
 

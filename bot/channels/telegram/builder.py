@@ -17,9 +17,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.telegram import handlers
+from bot.channels.telegram.config import TelegramConfig
 from bot.feedback_store import FeedbackStore
-from bot.telegram import handlers
-from bot.telegram.config import TelegramConfig
 
 log = logging.getLogger(__name__)
 

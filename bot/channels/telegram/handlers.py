@@ -27,9 +27,9 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.answer import Answer
+from bot.channels.telegram import rendering
+from bot.channels.telegram.config import TelegramConfig
 from bot.feedback_store import FeedbackStore
-from bot.telegram import rendering
-from bot.telegram.config import TelegramConfig
 
 log = logging.getLogger(__name__)
 
