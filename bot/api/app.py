@@ -195,10 +195,26 @@ async def _stop_telegram(app: FastAPI) -> None:
         log.exception("stopping the Telegram application failed")
 
 
+def _wecom_channel(settings: Settings) -> Any:
+    """The WeCom channel when POLICYBOT_WECOM_CORP_ID is set (its other settings are then required)."""
+    from bot.channels.wecom.channel import WeComChannel, WeComConfig
+
+    config = WeComConfig.from_settings(settings)
+    return WeComChannel(config) if config is not None else None
+
+
+def _wecom_ready(request: Request) -> None:
+    if not request.app.state.wecom.ready:
+        raise ProblemError(
+            503, "企业微信应用尚未就绪。", title="WeCom not ready", headers={"Retry-After": "5"}
+        )
+
+
 def create_app(service: AssistantService | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     metrics = ApiMetrics()
     telegram = _telegram_application(service, settings)
+    wecom = _wecom_channel(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -217,6 +233,11 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
             threading.Thread(target=_prepare, args=(app, built), name="policybot-warmup", daemon=True).start()
         if app.state.telegram is not None:
             await _start_telegram(app, settings, app.state.service)
+        if app.state.wecom is not None:
+            app.state.wecom.attach(app.state.service, store)
+            log.info(
+                "WeCom callback mode: messages at /wecom/callback (agent %s)", app.state.wecom.config.agent_id
+            )
         try:
             yield
         finally:
@@ -237,6 +258,7 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
     app.state.telegram = telegram[0] if telegram else None
     app.state.telegram_secret = telegram[1] if telegram else ""
     app.state.telegram_running = False
+    app.state.wecom = wecom
     per_minute = int(getattr(settings, "rate_limit_per_minute", 0) or 0)
     app.state.rate_limiter = RateLimiter(per_minute) if per_minute > 0 else None
     install_handlers(app)
@@ -250,6 +272,10 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
         from bot.channels.telegram.webhook import make_webhook_router
 
         app.include_router(make_webhook_router(*telegram), dependencies=[Depends(_telegram_ready)])
+    if wecom is not None:
+        from bot.channels.wecom.callback import make_wecom_router
+
+        app.include_router(make_wecom_router(wecom), dependencies=[Depends(_wecom_ready)])
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> FileResponse:
@@ -275,6 +301,7 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
             "/",
             *app.openapi().get("paths", {}),
             *(["/telegram/webhook"] if telegram is not None else []),
+            *(["/wecom/callback"] if wecom is not None else []),
         ],
     )
     return app

@@ -39,11 +39,14 @@ class Markup:
     line_separator: ClassVar[str] = "\n"
     paragraph_separator: ClassVar[str] = "\n\n"
 
+    def __init__(self, length: Callable[[str], int] = len) -> None:
+        self._length = length
+
     def escape(self, text: str) -> str:
         return text
 
     def length(self, text: str) -> int:
-        return len(text)
+        return self._length(text)
 
     def render(self, piece: Piece) -> str:
         body = self.escape(piece.text)
@@ -62,15 +65,10 @@ class Markup:
 
 
 class MarkdownMarkup(Markup):
-    """The markdown both WeCom and DingTalk render: **bold**, `> quote`, links; markdown characters in the
+    """The markdown both WeCom and DingTalk render: **bold**, `> quote`; markdown characters in the
     text are backslash-escaped. `italic` is written plainly where the platform has no italics (WeCom)."""
 
     SPECIAL: ClassVar[str] = "\\`*_[]<>#|"
-
-    def __init__(self, *, italics: bool = True, length: Callable[[str], int] = len) -> None:
-        self._italics = italics
-        self._length = length
-
     wraps: ClassVar[dict[str, tuple[str, str]]] = {
         "bold": ("**", "**"),
         "italic": ("*", "*"),
@@ -79,11 +77,12 @@ class MarkdownMarkup(Markup):
     }
     line_separator: ClassVar[str] = "  \n"  # two spaces: a hard line break in markdown
 
+    def __init__(self, *, italics: bool = True, length: Callable[[str], int] = len) -> None:
+        super().__init__(length)
+        self._italics = italics
+
     def escape(self, text: str) -> str:
         return "".join(f"\\{ch}" if ch in self.SPECIAL else ch for ch in text)
-
-    def length(self, text: str) -> int:
-        return self._length(text)
 
     def render(self, piece: Piece) -> str:
         if piece.style == "italic" and not self._italics:
@@ -91,9 +90,6 @@ class MarkdownMarkup(Markup):
         if piece.style == "quote":
             return "\n".join(f"> {self.escape(part)}" for part in piece.text.split("\n"))
         return super().render(piece)
-
-    def link(self, label: str, url: str) -> str:
-        return f"[{self.escape(label)}]({url.replace(')', '%29').replace(' ', '%20')})"
 
 
 def utf8_len(text: str) -> int:

@@ -1,0 +1,166 @@
+"""One WeCom message in, one reply out: decrypted XML → `TextConversation` → markdown (or text) messages
+sent with the message API, and the answer logged. Messages are 1:1 with the application, so the user is the
+conversation. WeCom retries a callback it thinks went unanswered: each MsgId is answered once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.enterprise.parser import parse_message
+
+from bot.channels import rendering
+from bot.channels.conversation import (
+    APOLOGY,
+    TEXT_ONLY,
+    Access,
+    AnswerLog,
+    Incoming,
+    Outgoing,
+    RateLimiter,
+    TextConversation,
+    parse_ids,
+    plain,
+)
+from bot.channels.rendering import MarkdownMarkup, Markup, utf8_len
+from bot.channels.wecom.api import WeComAPI, WeComSendError
+from bot.feedback_store import FeedbackStore
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "wecom"
+MAX_MESSAGE_BYTES = 2048  # markdown and text content, UTF-8 bytes
+RECENT_MESSAGE_IDS = 4096
+GROUP_HINT = "本应用在单聊中使用：在工作台打开应用后直接提问。"
+
+
+def _secret(value: Any) -> str:
+    getter = getattr(value, "get_secret_value", None)
+    return str(getter() if callable(getter) else value or "")
+
+
+@dataclass(frozen=True)
+class WeComConfig:
+    corp_id: str
+    agent_id: int
+    secret: str
+    token: str
+    aes_key: str
+    base_url: str = "https://qyapi.weixin.qq.com"
+    message_format: str = "markdown"
+    allowed_user_ids: frozenset[str] = field(default_factory=frozenset)
+    admin_user_ids: frozenset[str] = field(default_factory=frozenset)
+    rate_limit_per_minute: int = 20
+    log_answers: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> WeComConfig | None:
+        """None when the corp id is unset (the channel is off); ValueError when it is set but incomplete."""
+        corp_id = getattr(settings, "wecom_corp_id", None)
+        if not corp_id:
+            return None
+        values = {
+            "POLICYBOT_WECOM_AGENT_ID": getattr(settings, "wecom_agent_id", None),
+            "POLICYBOT_WECOM_SECRET": _secret(getattr(settings, "wecom_secret", None)),
+            "POLICYBOT_WECOM_TOKEN": _secret(getattr(settings, "wecom_token", None)),
+            "POLICYBOT_WECOM_AES_KEY": _secret(getattr(settings, "wecom_aes_key", None)),
+        }
+        missing = [name for name, value in values.items() if value in (None, "")]
+        if missing:
+            raise ValueError(f"POLICYBOT_WECOM_CORP_ID is set but {', '.join(missing)} is not")
+        aes_key = values["POLICYBOT_WECOM_AES_KEY"]
+        if len(aes_key) != 43:
+            raise ValueError("POLICYBOT_WECOM_AES_KEY must be the 43-character EncodingAESKey")
+        return cls(
+            corp_id=corp_id,
+            agent_id=int(values["POLICYBOT_WECOM_AGENT_ID"]),
+            secret=values["POLICYBOT_WECOM_SECRET"],
+            token=values["POLICYBOT_WECOM_TOKEN"],
+            aes_key=aes_key,
+            base_url=getattr(settings, "wecom_base_url", None) or cls.base_url,
+            message_format=getattr(settings, "wecom_message_format", None) or "markdown",
+            allowed_user_ids=parse_ids(getattr(settings, "wecom_allowed_user_ids", None)),
+            admin_user_ids=parse_ids(getattr(settings, "wecom_admin_user_ids", None)),
+            rate_limit_per_minute=int(getattr(settings, "wecom_rate_limit_per_minute", 20)),
+            log_answers=bool(getattr(settings, "log_answers", True)),
+        )
+
+
+class WeComChannel:
+    """Built with the app (crypto, API client); `attach(service, store)` in the app's lifespan makes it ready."""
+
+    def __init__(self, config: WeComConfig, *, api: WeComAPI | None = None) -> None:
+        self.config = config
+        self.crypto = WeChatCrypto(config.token, config.aes_key, config.corp_id)
+        self.api = api or WeComAPI(config.base_url, config.corp_id, config.secret, config.agent_id)
+        self.markup: Markup = (
+            MarkdownMarkup(italics=False, length=utf8_len)
+            if config.message_format == "markdown"
+            else Markup(utf8_len)
+        )
+        self.conversation: TextConversation | None = None
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def ready(self) -> bool:
+        return self.conversation is not None
+
+    def attach(self, service: Any, store: FeedbackStore) -> None:
+        self.conversation = TextConversation(
+            service,
+            AnswerLog(store, log_answers=self.config.log_answers),
+            channel=CHANNEL,
+            access=Access(self.config.allowed_user_ids, admins=self.config.admin_user_ids),
+            rate=RateLimiter(self.config.rate_limit_per_minute),
+            group_hint=GROUP_HINT,
+        )
+
+    def first_time(self, message_key: str) -> bool:
+        """True the first time a message id is seen (WeCom retries a callback up to three times)."""
+        if message_key in self._seen:
+            return False
+        self._seen[message_key] = None
+        while len(self._seen) > RECENT_MESSAGE_IDS:
+            self._seen.popitem(last=False)
+        return True
+
+    def parse(self, decrypted_xml: str) -> Any:
+        return parse_message(decrypted_xml)
+
+    async def handle(self, message: Any) -> None:
+        """Answers one parsed message (wechatpy message object); never raises."""
+        user_id = str(message.source)
+        try:
+            reply = await self._reply(message, user_id)
+            if reply is not None:
+                await self.send(user_id, reply)
+        except WeComSendError:
+            return  # logged by the API client
+        except Exception:
+            log.exception("wecom: answering message %s from %s failed", message.id, user_id)
+            try:
+                await self.send(user_id, plain(APOLOGY))
+            except Exception:
+                log.exception("wecom: could not send the apology to %s", user_id)
+
+    async def _reply(self, message: Any, user_id: str) -> Outgoing | None:
+        assert self.conversation is not None
+        if message.type != "text":
+            if not self.conversation.access.allows(user_id):
+                return await self.conversation.reply(Incoming(user_id, user_id, ""))
+            return plain(TEXT_ONLY)
+        return await self.conversation.reply(Incoming(user_id, user_id, message.content or ""))
+
+    async def send(self, user_id: str, reply: Outgoing) -> None:
+        assert self.conversation is not None
+        chunks = rendering.paginate(reply.paragraphs, MAX_MESSAGE_BYTES, self.markup)
+        send = self.api.send_markdown if isinstance(self.markup, MarkdownMarkup) else self.api.send_text
+        for chunk in chunks:
+            await asyncio.to_thread(send, user_id, chunk)
+        if reply.answer is not None:
+            await self.conversation.answer_log.answered(reply.answer)
