@@ -1,7 +1,7 @@
-"""The WeCom server API: wechatpy's enterprise `WeChatClient` pointed at a configurable base URL, with the
-access token cached (wechatpy keeps it until 60 s before `expires_in`), refreshed when WeCom says it expired
-or is invalid, and every call retried with exponential backoff on transient errors (network, HTTP 5xx,
-errcode -1 "system busy", 45009 rate limit). Blocking (requests): call it from a worker thread."""
+"""The WeCom server API: wechatpy's enterprise `WeChatClient` pointed at a configurable base URL. The access
+token is cached (wechatpy keeps it until 60 s before `expires_in`) and renewed when WeCom says it expired or is
+invalid; each call goes through the channels' `deliver` (bounded retries with backoff on network errors,
+HTTP 5xx, errcode -1 "system busy" and 45009 rate limit). Blocking (requests): call it from a worker thread."""
 
 from __future__ import annotations
 
@@ -14,16 +14,12 @@ import requests
 from wechatpy.enterprise.client import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
+from bot.channels.delivery import DEFAULT_ATTEMPTS, DEFAULT_BACKOFF, Verdict, deliver
+
 log = logging.getLogger(__name__)
 
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})  # invalid credential, invalid token, token expired
 TRANSIENT_ERRORS = frozenset({-1, 45009})  # system busy, API frequency limit
-DEFAULT_ATTEMPTS = 4
-DEFAULT_BACKOFF = 0.5  # seconds; doubled after each failed attempt
-
-
-class WeComSendError(RuntimeError):
-    """A message could not be sent (a permanent error, or every attempt failed)."""
 
 
 class _Client(WeChatClient):
@@ -31,13 +27,30 @@ class _Client(WeChatClient):
 
     def __init__(self, base_url: str, corp_id: str, secret: str, timeout: float) -> None:
         self.API_BASE_URL = f"{base_url.rstrip('/')}/cgi-bin/"
-        # auto_retry off: wechatpy would refresh and retry without bound; WeComAPI.call does it, bounded
+        # auto_retry off: wechatpy would renew the token and retry without bound; `deliver` does it, bounded
         super().__init__(corp_id, secret, timeout=timeout, auto_retry=False)
 
     def fetch_access_token(self) -> dict[str, Any]:
         return self._fetch_access_token(
             url=f"{self.API_BASE_URL}gettoken", params={"corpid": self.corp_id, "corpsecret": self.secret}
         )
+
+    def forget_access_token(self) -> None:
+        self.session.delete(self.access_token_key)
+        self.expires_at = None
+
+
+def classify(exc: Exception) -> tuple[Verdict, str]:
+    if isinstance(exc, WeChatClientException):
+        if exc.errcode is None:
+            return Verdict.RETRY, "HTTP error"
+        reason = f"errcode {exc.errcode} {exc.errmsg}"
+        if exc.errcode in TOKEN_ERRORS:
+            return Verdict.REFRESH, reason
+        return (Verdict.RETRY if exc.errcode in TRANSIENT_ERRORS else Verdict.GIVE_UP), reason
+    if isinstance(exc, requests.RequestException):
+        return Verdict.RETRY, f"{type(exc).__name__}: {exc}"
+    raise exc
 
 
 class WeComAPI:
@@ -55,49 +68,29 @@ class WeComAPI:
     ) -> None:
         self.client = _Client(base_url, corp_id, secret, timeout)
         self.agent_id = agent_id
-        self.attempts = max(1, attempts)
+        self.attempts = attempts
         self.backoff = backoff
         self._sleep = sleep
 
-    def call(self, send: Callable[[WeChatClient], Any], what: str) -> Any:
-        """Runs one API call with token refresh and bounded retries; raises WeComSendError when it gives up."""
-        delay = self.backoff
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return send(self.client)
-            except WeChatClientException as exc:
-                if exc.errcode in TOKEN_ERRORS:
-                    log.info(
-                        "wecom %s: access token rejected (errcode %s), fetching a new one", what, exc.errcode
-                    )
-                    self.client.session.delete(self.client.access_token_key)
-                    self.client.expires_at = None
-                    continue  # a fresh token is fetched by the next call; no wait needed
-                if exc.errcode is not None and exc.errcode not in TRANSIENT_ERRORS:
-                    log.error("wecom %s failed: errcode %s %s (not retried)", what, exc.errcode, exc.errmsg)
-                    raise WeComSendError(f"{what}: errcode {exc.errcode} {exc.errmsg}") from exc
-                reason = f"errcode {exc.errcode} {exc.errmsg}" if exc.errcode is not None else "HTTP error"
-            except requests.RequestException as exc:
-                reason = f"{type(exc).__name__}: {exc}"
-            if attempt == self.attempts:
-                break
-            log.warning(
-                "wecom %s failed (%s); retry %d of %d in %.2fs",
-                what,
-                reason,
-                attempt,
-                self.attempts - 1,
-                delay,
-            )
-            self._sleep(delay)
-            delay *= 2
-        log.error("wecom %s failed after %d attempts", what, self.attempts)
-        raise WeComSendError(f"{what}: failed after {self.attempts} attempts")
+    def _call(self, send: Callable[[], Any], what: str) -> Any:
+        return deliver(
+            send,
+            what=f"wecom {what}",
+            classify=classify,
+            log=log,
+            attempts=self.attempts,
+            backoff=self.backoff,
+            refresh=self.client.forget_access_token,
+            sleep=self._sleep,
+        )
 
     def send_markdown(self, user_id: str, content: str) -> Any:
-        return self.call(
-            lambda c: c.message.send_markdown(self.agent_id, user_id, content), f"markdown to {user_id}"
+        return self._call(
+            lambda: self.client.message.send_markdown(self.agent_id, user_id, content),
+            f"markdown to {user_id}",
         )
 
     def send_text(self, user_id: str, content: str) -> Any:
-        return self.call(lambda c: c.message.send_text(self.agent_id, user_id, content), f"text to {user_id}")
+        return self._call(
+            lambda: self.client.message.send_text(self.agent_id, user_id, content), f"text to {user_id}"
+        )

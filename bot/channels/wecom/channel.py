@@ -26,8 +26,9 @@ from bot.channels.conversation import (
     parse_ids,
     plain,
 )
+from bot.channels.delivery import DeliveryError
 from bot.channels.rendering import MarkdownMarkup, Markup, utf8_len
-from bot.channels.wecom.api import WeComAPI, WeComSendError
+from bot.channels.wecom.api import WeComAPI
 from bot.feedback_store import FeedbackStore
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ class WeComChannel:
             reply = await self._reply(message, user_id)
             if reply is not None:
                 await self.send(user_id, reply)
-        except WeComSendError:
+        except DeliveryError:
             return  # logged by the API client
         except Exception:
             log.exception("wecom: answering message %s from %s failed", message.id, user_id)
