@@ -207,6 +207,18 @@ def cmd_telegram(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_dingtalk(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.dingtalk.channel import run_stream
+
+    if not (settings.dingtalk_client_id and settings.dingtalk_client_secret):
+        return _fail(
+            "POLICYBOT_DINGTALK_CLIENT_ID / POLICYBOT_DINGTALK_CLIENT_SECRET are not set "
+            "(the robot app's Client ID and Client Secret, see README: Chat channels)"
+        )
+    run_stream(settings)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policybot", description="Cited answers about Zibo/Shandong policies"
@@ -247,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     telegram = sub.add_parser("telegram", help="run the Telegram bot (long polling)")
     telegram.set_defaults(func=cmd_telegram)
+
+    dingtalk = sub.add_parser("dingtalk", help="run the DingTalk robot (Stream mode, outbound WebSocket)")
+    dingtalk.set_defaults(func=cmd_dingtalk)
 
     # the arguments only; evals/ is imported by cmd_eval (see evals/README.md)
     evaluate = sub.add_parser(
