@@ -17,13 +17,14 @@ import asyncio
 import logging
 import re
 import time
-from collections import deque
-from collections.abc import Callable, Hashable, Iterable
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.answer import Answer
 from bot.channels import rendering
+from bot.channels.delivery import DeliveryError
 from bot.channels.rendering import Paragraph
 from bot.feedback_store import FeedbackStore
 from bot.service import MAX_QUESTION_CHARS, InvalidQuestion
@@ -62,6 +63,12 @@ def incoming_text(text: str | None, *, max_chars: int = MAX_QUESTION_CHARS) -> s
     if len(text) > max_chars:
         raise UnusableText(TOO_LONG.format(n=len(text), limit=max_chars))
     return text
+
+
+def secret_value(value: Any) -> str:
+    """The plain string of a setting that may be a pydantic `SecretStr`, a string or unset."""
+    getter = getattr(value, "get_secret_value", None)
+    return str(getter() if callable(getter) else value or "")
 
 
 def parse_ids(value: Any, convert: Callable[[str], Hashable] = str) -> frozenset[Any]:
@@ -121,6 +128,22 @@ class RateLimiter:
         return False
 
 
+class RecentIds:
+    """Message ids already taken on, so that a platform's redelivery or retry is answered once."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def first_time(self, message_id: str) -> bool:
+        if message_id in self._ids:
+            return False
+        self._ids[message_id] = None
+        while len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return True
+
+
 def session_id(prefix: str, chat_id: Hashable) -> str:
     """One conversation per chat (a group, or the one-to-one chat with a user)."""
     return f"{prefix}:{chat_id}"
@@ -157,11 +180,12 @@ class AnswerLog:
 
 @dataclass(frozen=True)
 class Incoming:
-    """One text message to the bot. `chat_id` is the conversation (a group, or the one-to-one chat)."""
+    """One message to the bot. `chat_id` is the conversation (a group, or the one-to-one chat); `text` is None
+    for a message without text (a picture, a voice message, a file)."""
 
     user_id: str
     chat_id: str
-    text: str
+    text: str | None
     group: bool = False
 
 
@@ -214,6 +238,8 @@ class TextConversation:
             self.refused.add(incoming.user_id)
             log.info("%s: refused user %s in chat %s", self.channel, incoming.user_id, incoming.chat_id)
             return plain(REFUSAL)
+        if incoming.text is None:
+            return plain(TEXT_ONLY)
         try:
             text = incoming_text(incoming.text)
         except UnusableText as exc:
@@ -295,6 +321,25 @@ class TextConversation:
         return plain(message)
 
 
+async def answer_and_send(
+    reply: Callable[[], Awaitable[Outgoing | None]], send: Callable[[Outgoing], Awaitable[None]], what: str
+) -> None:
+    """Produces the reply to one message and sends it; never raises. A failed delivery is already logged (by
+    `deliver`); any other failure is logged and the user gets an apology."""
+    try:
+        outgoing = await reply()
+        if outgoing is not None:
+            await send(outgoing)
+    except DeliveryError:
+        return
+    except Exception:
+        log.exception("answering %s failed", what)
+        try:
+            await send(plain(APOLOGY))
+        except Exception:
+            log.exception("could not send the apology for %s", what)
+
+
 def switch_mode(service: Any, current: str | None, is_admin: bool, wanted: str) -> tuple[str, str | None]:
     """/mode: the message to show and the mode to switch the chat to (None: no change). Admins only."""
     modes: list[str] = list(service.modes)
@@ -308,3 +353,37 @@ def switch_mode(service: Any, current: str | None, is_admin: bool, wanted: str) 
     if wanted not in modes:
         return f"未知模式：{wanted}\n可用模式：{'、'.join(modes)}", None
     return f"已切换为 {wanted} 模式。", wanted
+
+
+@dataclass(frozen=True)
+class ChannelPolicy:
+    """Who may ask and how often, and whether answers are logged; read from a channel's `<prefix>_*` settings
+    (`allowed_user_ids`, `allowed_chat_ids`, `admin_user_ids`, `rate_limit_per_minute`) and `log_answers`."""
+
+    access: Access = field(default_factory=Access)
+    rate_limit_per_minute: int = 20
+    log_answers: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Any, prefix: str) -> ChannelPolicy:
+        def ids(name: str) -> frozenset[Any]:
+            return parse_ids(getattr(settings, f"{prefix}_{name}", None))
+
+        rate = getattr(settings, f"{prefix}_rate_limit_per_minute", None)
+        return cls(
+            Access(ids("allowed_user_ids"), ids("allowed_chat_ids"), ids("admin_user_ids")),
+            int(rate) if rate is not None else 20,
+            bool(getattr(settings, "log_answers", True)),
+        )
+
+    def conversation(
+        self, service: Any, store: FeedbackStore, *, channel: str, group_hint: str
+    ) -> TextConversation:
+        return TextConversation(
+            service,
+            AnswerLog(store, log_answers=self.log_answers),
+            channel=channel,
+            access=self.access,
+            rate=RateLimiter(self.rate_limit_per_minute),
+            group_hint=group_hint,
+        )

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,18 +16,14 @@ from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, Chatbo
 
 from bot.channels import rendering
 from bot.channels.conversation import (
-    APOLOGY,
-    TEXT_ONLY,
-    Access,
-    AnswerLog,
+    ChannelPolicy,
     Incoming,
     Outgoing,
-    RateLimiter,
-    TextConversation,
-    parse_ids,
-    plain,
+    RecentIds,
+    answer_and_send,
+    secret_value,
 )
-from bot.channels.delivery import DEFAULT_BACKOFF, DeliveryError, Verdict, deliver
+from bot.channels.delivery import DEFAULT_BACKOFF, Verdict, deliver
 from bot.channels.dingtalk.stream import PolicyStreamClient
 from bot.feedback_store import FeedbackStore
 
@@ -42,37 +37,24 @@ GROUP_HINT = "请 @我 并写上问题。"
 TRANSIENT_ERRORS = frozenset({-1, 130101})  # system busy, sending too fast
 
 
-def _secret(value: Any) -> str:
-    getter = getattr(value, "get_secret_value", None)
-    return str(getter() if callable(getter) else value or "")
-
-
 @dataclass(frozen=True)
 class DingTalkConfig:
     client_id: str
     client_secret: str
     base_url: str = "https://api.dingtalk.com"
-    allowed_user_ids: frozenset[str] = field(default_factory=frozenset)
-    allowed_chat_ids: frozenset[str] = field(default_factory=frozenset)
-    admin_user_ids: frozenset[str] = field(default_factory=frozenset)
-    rate_limit_per_minute: int = 20
-    log_answers: bool = True
+    policy: ChannelPolicy = field(default_factory=ChannelPolicy)
 
     @classmethod
     def from_settings(cls, settings: Any) -> DingTalkConfig:
         client_id = getattr(settings, "dingtalk_client_id", None) or ""
-        client_secret = _secret(getattr(settings, "dingtalk_client_secret", None))
+        client_secret = secret_value(getattr(settings, "dingtalk_client_secret", None))
         if not (client_id and client_secret):
             raise ValueError("set POLICYBOT_DINGTALK_CLIENT_ID and POLICYBOT_DINGTALK_CLIENT_SECRET")
         return cls(
             client_id=client_id,
             client_secret=client_secret,
             base_url=getattr(settings, "dingtalk_base_url", None) or cls.base_url,
-            allowed_user_ids=parse_ids(getattr(settings, "dingtalk_allowed_user_ids", None)),
-            allowed_chat_ids=parse_ids(getattr(settings, "dingtalk_allowed_chat_ids", None)),
-            admin_user_ids=parse_ids(getattr(settings, "dingtalk_admin_user_ids", None)),
-            rate_limit_per_minute=int(getattr(settings, "dingtalk_rate_limit_per_minute", 20)),
-            log_answers=bool(getattr(settings, "log_answers", True)),
+            policy=ChannelPolicy.from_settings(settings, "dingtalk"),
         )
 
 
@@ -82,18 +64,11 @@ class DingTalkChannel(CallbackHandler):
     def __init__(self, config: DingTalkConfig, service: Any, store: FeedbackStore) -> None:
         super().__init__()
         self.config = config
-        self.conversation = TextConversation(
-            service,
-            AnswerLog(store, log_answers=config.log_answers),
-            channel=CHANNEL,
-            access=Access(config.allowed_user_ids, config.allowed_chat_ids, config.admin_user_ids),
-            rate=RateLimiter(config.rate_limit_per_minute),
-            group_hint=GROUP_HINT,
-        )
+        self.conversation = config.policy.conversation(service, store, channel=CHANNEL, group_hint=GROUP_HINT)
         self.markup = rendering.MarkdownMarkup()
         self.backoff = DEFAULT_BACKOFF
         self.http = httpx.Client(timeout=10.0)
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen = RecentIds(RECENT_MESSAGE_IDS)
         self.tasks: set[asyncio.Task[None]] = set()
 
     def client(self) -> PolicyStreamClient:
@@ -107,12 +82,9 @@ class DingTalkChannel(CallbackHandler):
     async def process(self, callback: CallbackMessage) -> tuple[int, str]:
         message = ChatbotMessage.from_dict(callback.data)
         key = str(message.message_id or callback.headers.message_id)
-        if key in self._seen:
+        if not self._seen.first_time(key):
             log.info("dingtalk: message %s delivered again, already answered", key)
             return AckMessage.STATUS_OK, "OK"
-        self._seen[key] = None
-        while len(self._seen) > RECENT_MESSAGE_IDS:
-            self._seen.popitem(last=False)
         task = asyncio.create_task(self.handle(message))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -120,18 +92,11 @@ class DingTalkChannel(CallbackHandler):
 
     async def handle(self, message: ChatbotMessage) -> None:
         """Answers one robot message; never raises."""
-        try:
-            reply = await self._reply(message)
-            if reply is not None:
-                await self.send(message, reply)
-        except DeliveryError:
-            return  # logged by `deliver`
-        except Exception:
-            log.exception("dingtalk: answering message %s failed", message.message_id)
-            try:
-                await self.send(message, plain(APOLOGY))
-            except Exception:
-                log.exception("dingtalk: could not send the apology for %s", message.message_id)
+        await answer_and_send(
+            lambda: self._reply(message),
+            lambda outgoing: self.send(message, outgoing),
+            f"dingtalk message {message.message_id}",
+        )
 
     async def _reply(self, message: ChatbotMessage) -> Outgoing | None:
         group = str(message.conversation_type) == "2"
@@ -140,11 +105,7 @@ class DingTalkChannel(CallbackHandler):
         user_id = str(message.sender_staff_id or message.sender_id or "")
         chat_id = str(message.conversation_id or user_id)
         texts = message.get_text_list() if message.message_type in ("text", "richText") else None
-        if not texts:
-            if not self.conversation.access.allows(user_id, chat_id):
-                return await self.conversation.reply(Incoming(user_id, chat_id, "", group))
-            return plain(TEXT_ONLY)
-        text = " ".join(t for t in texts if t)
+        text = " ".join(t for t in texts if t) if texts else None
         return await self.conversation.reply(Incoming(user_id, chat_id, text, group))
 
     async def send(self, message: ChatbotMessage, reply: Outgoing) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,18 +14,14 @@ from wechatpy.enterprise.parser import parse_message
 
 from bot.channels import rendering
 from bot.channels.conversation import (
-    APOLOGY,
-    TEXT_ONLY,
-    Access,
-    AnswerLog,
+    ChannelPolicy,
     Incoming,
     Outgoing,
-    RateLimiter,
+    RecentIds,
     TextConversation,
-    parse_ids,
-    plain,
+    answer_and_send,
+    secret_value,
 )
-from bot.channels.delivery import DeliveryError
 from bot.channels.rendering import MarkdownMarkup, Markup, utf8_len
 from bot.channels.wecom.api import WeComAPI
 from bot.feedback_store import FeedbackStore
@@ -39,11 +34,6 @@ RECENT_MESSAGE_IDS = 4096
 GROUP_HINT = "本应用在单聊中使用：在工作台打开应用后直接提问。"
 
 
-def _secret(value: Any) -> str:
-    getter = getattr(value, "get_secret_value", None)
-    return str(getter() if callable(getter) else value or "")
-
-
 @dataclass(frozen=True)
 class WeComConfig:
     corp_id: str
@@ -53,10 +43,7 @@ class WeComConfig:
     aes_key: str
     base_url: str = "https://qyapi.weixin.qq.com"
     message_format: str = "markdown"
-    allowed_user_ids: frozenset[str] = field(default_factory=frozenset)
-    admin_user_ids: frozenset[str] = field(default_factory=frozenset)
-    rate_limit_per_minute: int = 20
-    log_answers: bool = True
+    policy: ChannelPolicy = field(default_factory=ChannelPolicy)
 
     @classmethod
     def from_settings(cls, settings: Any) -> WeComConfig | None:
@@ -66,9 +53,9 @@ class WeComConfig:
             return None
         values = {
             "POLICYBOT_WECOM_AGENT_ID": getattr(settings, "wecom_agent_id", None),
-            "POLICYBOT_WECOM_SECRET": _secret(getattr(settings, "wecom_secret", None)),
-            "POLICYBOT_WECOM_TOKEN": _secret(getattr(settings, "wecom_token", None)),
-            "POLICYBOT_WECOM_AES_KEY": _secret(getattr(settings, "wecom_aes_key", None)),
+            "POLICYBOT_WECOM_SECRET": secret_value(getattr(settings, "wecom_secret", None)),
+            "POLICYBOT_WECOM_TOKEN": secret_value(getattr(settings, "wecom_token", None)),
+            "POLICYBOT_WECOM_AES_KEY": secret_value(getattr(settings, "wecom_aes_key", None)),
         }
         missing = [name for name, value in values.items() if value in (None, "")]
         if missing:
@@ -84,10 +71,7 @@ class WeComConfig:
             aes_key=aes_key,
             base_url=getattr(settings, "wecom_base_url", None) or cls.base_url,
             message_format=getattr(settings, "wecom_message_format", None) or "markdown",
-            allowed_user_ids=parse_ids(getattr(settings, "wecom_allowed_user_ids", None)),
-            admin_user_ids=parse_ids(getattr(settings, "wecom_admin_user_ids", None)),
-            rate_limit_per_minute=int(getattr(settings, "wecom_rate_limit_per_minute", 20)),
-            log_answers=bool(getattr(settings, "log_answers", True)),
+            policy=ChannelPolicy.from_settings(settings, "wecom"),
         )
 
 
@@ -104,7 +88,7 @@ class WeComChannel:
             else Markup(utf8_len)
         )
         self.conversation: TextConversation | None = None
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen = RecentIds(RECENT_MESSAGE_IDS)
         self.tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -112,50 +96,27 @@ class WeComChannel:
         return self.conversation is not None
 
     def attach(self, service: Any, store: FeedbackStore) -> None:
-        self.conversation = TextConversation(
-            service,
-            AnswerLog(store, log_answers=self.config.log_answers),
-            channel=CHANNEL,
-            access=Access(self.config.allowed_user_ids, admins=self.config.admin_user_ids),
-            rate=RateLimiter(self.config.rate_limit_per_minute),
-            group_hint=GROUP_HINT,
+        self.conversation = self.config.policy.conversation(
+            service, store, channel=CHANNEL, group_hint=GROUP_HINT
         )
 
     def first_time(self, message_key: str) -> bool:
-        """True the first time a message id is seen (WeCom retries a callback up to three times)."""
-        if message_key in self._seen:
-            return False
-        self._seen[message_key] = None
-        while len(self._seen) > RECENT_MESSAGE_IDS:
-            self._seen.popitem(last=False)
-        return True
+        """True the first time a message is seen (WeCom retries a callback up to three times)."""
+        return self._seen.first_time(message_key)
 
     def parse(self, decrypted_xml: str) -> Any:
         return parse_message(decrypted_xml)
 
     async def handle(self, message: Any) -> None:
-        """Answers one parsed message (wechatpy message object); never raises."""
-        user_id = str(message.source)
-        try:
-            reply = await self._reply(message, user_id)
-            if reply is not None:
-                await self.send(user_id, reply)
-        except DeliveryError:
-            return  # logged by the API client
-        except Exception:
-            log.exception("wecom: answering message %s from %s failed", message.id, user_id)
-            try:
-                await self.send(user_id, plain(APOLOGY))
-            except Exception:
-                log.exception("wecom: could not send the apology to %s", user_id)
-
-    async def _reply(self, message: Any, user_id: str) -> Outgoing | None:
+        """Answers one parsed message (a wechatpy message object); never raises."""
         assert self.conversation is not None
-        if message.type != "text":
-            if not self.conversation.access.allows(user_id):
-                return await self.conversation.reply(Incoming(user_id, user_id, ""))
-            return plain(TEXT_ONLY)
-        return await self.conversation.reply(Incoming(user_id, user_id, message.content or ""))
+        user_id = str(message.source)
+        text = (message.content or "") if message.type == "text" else None
+        await answer_and_send(
+            lambda: self.conversation.reply(Incoming(user_id, user_id, text)),  # type: ignore[union-attr]
+            lambda outgoing: self.send(user_id, outgoing),
+            f"wecom message {message.id} from {user_id}",
+        )
 
     async def send(self, user_id: str, reply: Outgoing) -> None:
         assert self.conversation is not None

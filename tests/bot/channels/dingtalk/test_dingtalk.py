@@ -9,7 +9,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,29 +21,14 @@ from bot.channels.conversation import REFUSAL, UNUSABLE
 from bot.channels.dingtalk.channel import DingTalkChannel, DingTalkConfig
 from bot.config import Settings
 from bot.feedback_store import FeedbackStore
-from evals.bench.server import free_port
-from tests.bot.api.live import live_server
 from tests.bot.channels.dingtalk.fake_dingtalk import CLIENT_ID, CLIENT_SECRET, FakeDingTalk
-from tests.bot.channels.wecom.test_wecom import FakeService
-
-CITED = "计划要发挥哪类基础设施的共性支撑作用？"
-UNANSWERABLE = "深圳市对新建5G基站每站补贴多少钱？"
+from tests.bot.channels.support import CITED, UNANSWERABLE, FakeService, serve, wait_for
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeDingTalk]:
-    server = FakeDingTalk()
-    with live_server(server.app, free_port()) as base_url:  # type: ignore[arg-type]
-        server.base_url = base_url
+    with serve(FakeDingTalk()) as server:
         yield server
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
 
 
 @contextmanager

@@ -39,6 +39,7 @@ class Failure:
 
 class FakeWeCom:
     def __init__(self) -> None:
+        self.base_url = ""
         self._lock = threading.Lock()
         self._tokens = itertools.count(1)
         self.token = ""

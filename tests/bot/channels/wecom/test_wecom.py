@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.answer import REFUSAL_SENTENCE, Answer
+from bot.answer import REFUSAL_SENTENCE
 from bot.api.app import create_app
 from bot.channels.conversation import REFUSAL
 from bot.channels.wecom.callback import CALLBACK_PATH
@@ -21,6 +21,7 @@ from bot.feedback_store import FeedbackStore
 from evals.bench.server import free_port
 from tests.bot.api.conftest import api_settings
 from tests.bot.api.live import live_server
+from tests.bot.channels.support import CITED, UNANSWERABLE, FakeService, serve, wait_for
 from tests.bot.channels.wecom.fake_wecom import (
     AES_KEY,
     AGENT_ID,
@@ -35,15 +36,10 @@ from tests.bot.channels.wecom.fake_wecom import (
     verification,
 )
 
-CITED = "计划要发挥哪类基础设施的共性支撑作用？"
-UNANSWERABLE = "深圳市对新建5G基站每站补贴多少钱？"
-
 
 @pytest.fixture
 def fake_wecom() -> Iterator[FakeWeCom]:
-    fake = FakeWeCom()
-    with live_server(fake.app, free_port()) as base_url:  # type: ignore[arg-type]
-        fake.base_url = base_url  # type: ignore[attr-defined]
+    with serve(FakeWeCom()) as fake:
         yield fake
 
 
@@ -56,7 +52,7 @@ def wecom_app(service: Any, data_dir: Path, fake: FakeWeCom, **overrides: Any) -
         wecom_secret=SECRET,
         wecom_token=TOKEN,
         wecom_aes_key=AES_KEY,
-        wecom_base_url=fake.base_url,  # type: ignore[attr-defined]
+        wecom_base_url=fake.base_url,
         **overrides,
     )
     app = create_app(service=service, settings=settings)
@@ -68,35 +64,6 @@ def wecom_app(service: Any, data_dir: Path, fake: FakeWeCom, **overrides: Any) -
 def post(base_url: str, plain_xml: str, **kwargs: Any) -> httpx.Response:
     params, body = callback(plain_xml, **kwargs)
     return httpx.post(f"{base_url}{CALLBACK_PATH}", params=params, content=body, timeout=10)
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
-
-
-class FakeService:
-    """The part of AssistantService the channel uses; records questions."""
-
-    modes = ("extractive",)
-    default_mode = "extractive"
-
-    def __init__(self, answer_text: str) -> None:
-        self.answer_text = answer_text
-        self.asked: list[tuple[str, str | None]] = []
-
-    def ask(self, question: str, session_id: str | None = None, mode: str | None = None) -> Answer:
-        self.asked.append((question, session_id))
-        return Answer(answer_id=f"fake{len(self.asked)}", answer=self.answer_text, question=question)
-
-    def last_answer(self, session_id: str) -> Answer | None:
-        return None
-
-    def reset(self, session_id: str) -> None:
-        pass
 
 
 def test_url_verification(service: Any, tmp_path: Path, fake_wecom: FakeWeCom) -> None:
