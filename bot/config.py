@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 10 * 1024 * 1024
     log_answers: bool = True
     log_retention_days: int = 90
+    public_url: str | None = Field(
+        None, description="the web page's public address; chat channels link sources to its citation view"
+    )
     json_logs: bool = False
 
     # Telegram

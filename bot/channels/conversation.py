@@ -217,8 +217,10 @@ class TextConversation:
         access: Access,
         rate: RateLimiter,
         group_hint: str,
+        link: rendering.CitationLink | None = None,
     ) -> None:
         self.service = service
+        self.link = link
         self.answer_log = answer_log
         self.channel = channel
         self.access = access
@@ -284,7 +286,7 @@ class TextConversation:
             )
         except InvalidQuestion as exc:
             return plain(str(exc))
-        return Outgoing(rendering.answer_paragraphs(answer), answer)
+        return Outgoing(rendering.answer_paragraphs(answer, self.link), answer)
 
     async def _help(self, command: str) -> Outgoing:
         extra = ["👍 / 👎 —— 评价上一条回答"]
@@ -357,12 +359,14 @@ def switch_mode(service: Any, current: str | None, is_admin: bool, wanted: str) 
 
 @dataclass(frozen=True)
 class ChannelPolicy:
-    """Who may ask and how often, and whether answers are logged; read from a channel's `<prefix>_*` settings
-    (`allowed_user_ids`, `allowed_chat_ids`, `admin_user_ids`, `rate_limit_per_minute`) and `log_answers`."""
+    """Who may ask and how often, whether answers are logged, where sources link to; read from a channel's
+    `<prefix>_*` settings (`allowed_user_ids`, `allowed_chat_ids`, `admin_user_ids`, `rate_limit_per_minute`),
+    `log_answers` and `public_url`."""
 
     access: Access = field(default_factory=Access)
     rate_limit_per_minute: int = 20
     log_answers: bool = True
+    public_url: str = ""  # the web page's address, for links to its citation view
 
     @classmethod
     def from_settings(cls, settings: Any, prefix: str) -> ChannelPolicy:
@@ -374,6 +378,7 @@ class ChannelPolicy:
             Access(ids("allowed_user_ids"), ids("allowed_chat_ids"), ids("admin_user_ids")),
             int(rate) if rate is not None else 20,
             bool(getattr(settings, "log_answers", True)),
+            str(getattr(settings, "public_url", None) or ""),
         )
 
     def conversation(
@@ -386,4 +391,5 @@ class ChannelPolicy:
             access=self.access,
             rate=RateLimiter(self.rate_limit_per_minute),
             group_hint=group_hint,
+            link=rendering.web_citation_link(self.public_url),
         )

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from bot.answer import Answer, Citation
 
@@ -25,6 +26,7 @@ SENTENCE_LOOKBACK = 400
 class Piece:
     text: str
     style: str | None = None  # "bold", "italic", "code", "quote"; a channel may write some styles plainly
+    url: str | None = None  # a link: the text is its label
 
 
 Line = list[Piece]
@@ -50,8 +52,13 @@ class Markup:
 
     def render(self, piece: Piece) -> str:
         body = self.escape(piece.text)
+        if piece.url:
+            return self.link(body, piece.url)
         opening, closing = self.wraps.get(piece.style or "", ("", ""))
         return f"{opening}{body}{closing}"
+
+    def link(self, label: str, url: str) -> str:
+        return f"{label}：{url}"
 
     def overhead(self, style: str | None) -> int:
         opening, closing = self.wraps.get(style or "", ("", ""))
@@ -84,7 +91,12 @@ class MarkdownMarkup(Markup):
     def escape(self, text: str) -> str:
         return "".join(f"\\{ch}" if ch in self.SPECIAL else ch for ch in text)
 
+    def link(self, label: str, url: str) -> str:
+        return f"[{label}]({url.replace('(', '%28').replace(')', '%29').replace(' ', '%20')})"
+
     def render(self, piece: Piece) -> str:
+        if piece.url:
+            return super().render(piece)
         if piece.style == "italic" and not self._italics:
             return self.escape(piece.text)
         if piece.style == "quote":
@@ -137,7 +149,7 @@ def _split_line(line: Sequence[Piece], limit: int, markup: Markup) -> list[str]:
             current = rendered
             continue
         for part in _split_text(piece.text, limit - markup.overhead(piece.style), markup):
-            units.append(markup.render(Piece(part, piece.style)))
+            units.append(markup.render(Piece(part, piece.style, piece.url)))
     if current:
         units.append(current)
     return units
@@ -199,22 +211,37 @@ def text_paragraphs(text: str, style: str | None = None) -> list[Paragraph]:
     return paragraphs
 
 
-def citation_line(citation: Citation) -> Line:
+CitationLink = Callable[[Citation], str]
+
+
+def web_citation_link(public_url: str) -> CitationLink | None:
+    """Links to the web page's citation view (`/#cite=<doc_id>:<start>-<end>`: the quote highlighted in its
+    document), or None when the page's public address is not configured."""
+    if not public_url:
+        return None
+    base = public_url.rstrip("/")
+    return lambda c: f"{base}/#cite={quote(c.doc_id, safe='')}:{c.start}-{c.end}"
+
+
+def citation_line(citation: Citation, link: CitationLink | None = None) -> Line:
     line: Line = [Piece(f"[{citation.n}] "), Piece(f"《{citation.title}》", "bold")]
     if citation.doc_number:
         line.append(Piece(f" {citation.doc_number}"))
     if citation.section_path:
         line.append(Piece(f" · {citation.section_path}", "italic"))
+    if link is not None:
+        line.extend([Piece(" "), Piece("查看原文", url=link(citation))])
     return line
 
 
-def answer_paragraphs(answer: Answer) -> list[Paragraph]:
-    """The answer text with its `[n]` markers, then its notices, then the numbered 来源 list."""
+def answer_paragraphs(answer: Answer, link: CitationLink | None = None) -> list[Paragraph]:
+    """The answer text with its `[n]` markers, then its notices, then the numbered 来源 list (each source
+    with a link to the web page's citation view when `link` is given)."""
     paragraphs = text_paragraphs(answer.answer or "")
     if answer.notices:
         paragraphs.append([[Piece("⚠️ "), Piece(notice, "italic")] for notice in answer.notices])
     if answer.citations:
-        paragraphs.append([[Piece("来源", "bold")], *(citation_line(c) for c in answer.citations)])
+        paragraphs.append([[Piece("来源", "bold")], *(citation_line(c, link) for c in answer.citations)])
     return paragraphs
 
 

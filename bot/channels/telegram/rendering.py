@@ -37,6 +37,9 @@ class HtmlMarkup(rendering.Markup):
     def escape(self, text: str) -> str:
         return html.escape(text, quote=False)
 
+    def link(self, label: str, url: str) -> str:
+        return f'<a href="{html.escape(url, quote=True)}">{label}</a>'
+
     def length(self, text: str) -> int:
         return tg_len(text)
 

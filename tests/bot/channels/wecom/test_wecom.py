@@ -78,7 +78,8 @@ def test_url_verification(service: Any, tmp_path: Path, fake_wecom: FakeWeCom) -
 
 
 def test_cited_answer_end_to_end(service: Any, tmp_path: Path, fake_wecom: FakeWeCom) -> None:
-    with wecom_app(service, tmp_path, fake_wecom) as (base_url, _):
+    public = "https://policy.example.gov.cn"
+    with wecom_app(service, tmp_path, fake_wecom, public_url=public) as (base_url, _):
         started = time.monotonic()
         response = post(base_url, text_message(CITED, user="zhangsan", msg_id=101))
         acknowledged = time.monotonic() - started
@@ -95,6 +96,10 @@ def test_cited_answer_end_to_end(service: Any, tmp_path: Path, fake_wecom: FakeW
     )
     answer = service.last_answer("wecom:zhangsan")
     assert answer is not None and not answer.refused and answer.citations
+    first = answer.citations[0]
+    assert (
+        f"[查看原文]({public}/#cite={first.doc_id}:{first.start}-{first.end})" in content
+    )  # the page's view
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
     try:
         logged = store.answer(answer.answer_id)
