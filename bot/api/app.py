@@ -233,8 +233,12 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
             threading.Thread(target=_prepare, args=(app, built), name="policybot-warmup", daemon=True).start()
         if app.state.telegram is not None:
             await _start_telegram(app, settings, app.state.service)
+        claims = None
         if app.state.wecom is not None:
-            app.state.wecom.attach(app.state.service, store)
+            from bot.channels.claims import MessageClaims
+
+            claims = await anyio.to_thread.run_sync(MessageClaims, data_dir / "channel_messages.sqlite3")
+            app.state.wecom.attach(app.state.service, store, claims)
             log.info(
                 "WeCom callback mode: messages at /wecom/callback (agent %s)", app.state.wecom.config.agent_id
             )
@@ -244,6 +248,8 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
             await _stop_telegram(app)
             app.state.feedback_store = None
             store.close()
+            if claims is not None:
+                claims.close()
 
     app = FastAPI(
         title="PolicyBot API",

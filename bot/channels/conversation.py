@@ -17,7 +17,7 @@ import asyncio
 import logging
 import re
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,22 +126,6 @@ class RateLimiter:
             return True
         window.append(now)
         return False
-
-
-class RecentIds:
-    """Message ids already taken on, so that a platform's redelivery or retry is answered once."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self._ids: OrderedDict[str, None] = OrderedDict()
-
-    def first_time(self, message_id: str) -> bool:
-        if message_id in self._ids:
-            return False
-        self._ids[message_id] = None
-        while len(self._ids) > self.size:
-            self._ids.popitem(last=False)
-        return True
 
 
 def session_id(prefix: str, chat_id: Hashable) -> str:

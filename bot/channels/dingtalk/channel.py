@@ -15,11 +15,11 @@ import httpx
 from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, ChatbotMessage, Credential
 
 from bot.channels import rendering
+from bot.channels.claims import MessageClaims
 from bot.channels.conversation import (
     ChannelPolicy,
     Incoming,
     Outgoing,
-    RecentIds,
     answer_and_send,
     secret_value,
 )
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 CHANNEL = "dingtalk"
 MAX_MESSAGE_CHARS = 4000  # markdown text per message, kept below DingTalk's limit
 TITLE = "政策问答"  # the markdown title DingTalk shows in the chat list and notifications
-RECENT_MESSAGE_IDS = 4096
 GROUP_HINT = "请 @我 并写上问题。"
 TRANSIENT_ERRORS = frozenset({-1, 130101})  # system busy, sending too fast
 
@@ -61,14 +60,16 @@ class DingTalkConfig:
 class DingTalkChannel(CallbackHandler):
     """The SDK's callback handler for the robot topic: acknowledges each frame and answers it in a task."""
 
-    def __init__(self, config: DingTalkConfig, service: Any, store: FeedbackStore) -> None:
+    def __init__(
+        self, config: DingTalkConfig, service: Any, store: FeedbackStore, claims: MessageClaims
+    ) -> None:
         super().__init__()
         self.config = config
         self.conversation = config.policy.conversation(service, store, channel=CHANNEL, group_hint=GROUP_HINT)
         self.markup = rendering.MarkdownMarkup()
         self.backoff = DEFAULT_BACKOFF
         self.http = httpx.Client(timeout=10.0)
-        self._seen = RecentIds(RECENT_MESSAGE_IDS)
+        self.claims = claims
         self.tasks: set[asyncio.Task[None]] = set()
 
     def client(self) -> PolicyStreamClient:
@@ -82,7 +83,7 @@ class DingTalkChannel(CallbackHandler):
     async def process(self, callback: CallbackMessage) -> tuple[int, str]:
         message = ChatbotMessage.from_dict(callback.data)
         key = str(message.message_id or callback.headers.message_id)
-        if not self._seen.first_time(key):
+        if not await asyncio.to_thread(self.claims.claim, f"{CHANNEL}:{key}"):
             log.info("dingtalk: message %s delivered again, already answered", key)
             return AckMessage.STATUS_OK, "OK"
         task = asyncio.create_task(self.handle(message))
@@ -171,12 +172,15 @@ def run_stream(settings: Any) -> None:
     config = DingTalkConfig.from_settings(settings)
     service = AssistantService.from_settings(settings)
     service.library.warm_up()
-    store = FeedbackStore(settings.resolved(settings.data_dir) / "feedback.sqlite3")
+    data_dir = settings.resolved(settings.data_dir)
+    store = FeedbackStore(data_dir / "feedback.sqlite3")
     store.prune(int(getattr(settings, "log_retention_days", 0) or 0))
-    channel = DingTalkChannel(config, service, store)
+    claims = MessageClaims(data_dir / "channel_messages.sqlite3")
+    channel = DingTalkChannel(config, service, store, claims)
     log.info("starting the DingTalk Stream client (%s)", config.base_url)
     try:
         asyncio.run(channel.client().start())
     finally:
         channel.http.close()
+        claims.close()
         store.close()

@@ -11,6 +11,7 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from wechatpy.exceptions import InvalidSignatureException, WeChatException
 
@@ -97,7 +98,7 @@ def make_wecom_router(channel: WeComChannel) -> APIRouter:
             )
             return PlainTextResponse("")
         key = f"{message.source}:{message.id or message.time}"
-        if not channel.first_time(key):
+        if not await run_in_threadpool(channel.first_time, key):
             log.info("wecom: retried message %s already being answered", key)
             return PlainTextResponse("")
         background.add_task(channel.handle, message)

@@ -13,11 +13,11 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.parser import parse_message
 
 from bot.channels import rendering
+from bot.channels.claims import MessageClaims
 from bot.channels.conversation import (
     ChannelPolicy,
     Incoming,
     Outgoing,
-    RecentIds,
     TextConversation,
     answer_and_send,
     secret_value,
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "wecom"
 MAX_MESSAGE_BYTES = 2048  # markdown and text content, UTF-8 bytes
-RECENT_MESSAGE_IDS = 4096
 GROUP_HINT = "本应用在单聊中使用：在工作台打开应用后直接提问。"
 
 
@@ -88,21 +87,23 @@ class WeComChannel:
             else Markup(utf8_len)
         )
         self.conversation: TextConversation | None = None
-        self._seen = RecentIds(RECENT_MESSAGE_IDS)
+        self.claims: MessageClaims | None = None
         self.tasks: set[asyncio.Task[None]] = set()
 
     @property
     def ready(self) -> bool:
         return self.conversation is not None
 
-    def attach(self, service: Any, store: FeedbackStore) -> None:
+    def attach(self, service: Any, store: FeedbackStore, claims: MessageClaims) -> None:
+        self.claims = claims
         self.conversation = self.config.policy.conversation(
             service, store, channel=CHANNEL, group_hint=GROUP_HINT
         )
 
     def first_time(self, message_key: str) -> bool:
-        """True the first time a message is seen (WeCom retries a callback up to three times)."""
-        return self._seen.first_time(message_key)
+        """True the first time any worker sees a message (WeCom retries a callback up to three times)."""
+        assert self.claims is not None
+        return self.claims.claim(f"{CHANNEL}:{message_key}")
 
     def parse(self, decrypted_xml: str) -> Any:
         return parse_message(decrypted_xml)

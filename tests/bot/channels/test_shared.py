@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.answer import Answer, Citation
 from bot.channels import rendering
+from bot.channels.claims import MessageClaims
 from bot.channels.conversation import (
     TOO_LONG,
     UNUSABLE,
@@ -106,3 +109,18 @@ def test_a_piece_cut_in_two_keeps_its_style_on_both_sides() -> None:
     chunks = paginate(paragraphs, 300, HTML)
     assert len(chunks) > 1
     assert all(c.startswith("<b>") and c.endswith("</b>") and tg_len(c) <= 300 for c in chunks)
+
+
+def test_message_claims_are_shared_between_processes_and_restarts(tmp_path: Path) -> None:
+    first, second = MessageClaims(tmp_path / "claims.sqlite3"), MessageClaims(tmp_path / "claims.sqlite3")
+    try:
+        assert first.claim("wecom:zhangsan:1") and not second.claim("wecom:zhangsan:1")
+        assert second.claim("wecom:zhangsan:2") and not first.claim("wecom:zhangsan:2")
+    finally:
+        first.close()
+        second.close()
+    again = MessageClaims(tmp_path / "claims.sqlite3")
+    try:
+        assert not again.claim("wecom:zhangsan:1")
+    finally:
+        again.close()

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bot.answer import REFUSAL_SENTENCE
+from bot.channels.claims import MessageClaims
 from bot.channels.conversation import REFUSAL, UNUSABLE
 from bot.channels.dingtalk.channel import DingTalkChannel, DingTalkConfig
 from bot.config import Settings
@@ -43,7 +44,8 @@ def running(service: Any, fake: FakeDingTalk, data_dir: Path, **settings: Any) -
         )
     )
     store = FeedbackStore(data_dir / "feedback.sqlite3")
-    channel = DingTalkChannel(config, service, store)
+    claims = MessageClaims(data_dir / "channel_messages.sqlite3")
+    channel = DingTalkChannel(config, service, store, claims)
     channel.backoff = 0.01
     client = channel.client()
     started = threading.Event()
@@ -70,6 +72,7 @@ def running(service: Any, fake: FakeDingTalk, data_dir: Path, **settings: Any) -
         loop_box[0].call_soon_threadsafe(stop.set)
         thread.join(timeout=15)
         channel.http.close()
+        claims.close()
         store.close()
 
 
@@ -173,9 +176,11 @@ def test_unusable_text_non_text_and_long_answers(fake: FakeDingTalk, tmp_path: P
 def test_wrong_credentials_do_not_connect(fake: FakeDingTalk, tmp_path: Path) -> None:
     config = DingTalkConfig(client_id=CLIENT_ID, client_secret="wrong", base_url=fake.base_url)
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    claims = MessageClaims(tmp_path / "channel_messages.sqlite3")
     try:
-        client = DingTalkChannel(config, FakeService("x"), store).client()
+        client = DingTalkChannel(config, FakeService("x"), store, claims).client()
         assert client.open_connection() is None
     finally:
+        claims.close()
         store.close()
     assert fake.tickets == set() and len(fake.open_requests) == 1

@@ -132,11 +132,14 @@ def test_wrong_signature_answers_nothing(tmp_path: Path, fake_wecom: FakeWeCom) 
 
 def test_retried_msg_id_is_answered_once(tmp_path: Path, fake_wecom: FakeWeCom) -> None:
     fake_service = FakeService("回答。")
-    with wecom_app(fake_service, tmp_path, fake_wecom) as (base_url, _):
+    with (
+        wecom_app(fake_service, tmp_path, fake_wecom) as (base_url, _),
+        wecom_app(fake_service, tmp_path, fake_wecom) as (other_worker, _),  # same data dir: `--workers 2`
+    ):
         xml = text_message(CITED, msg_id=105)
-        for _ in range(3):  # WeCom retries the same MsgId when it thinks the callback went unanswered
-            assert post(base_url, xml).status_code == 200
-        assert post(base_url, text_message(CITED, msg_id=106)).status_code == 200
+        for url in (base_url, base_url, other_worker):  # WeCom retries a MsgId it thinks went unanswered
+            assert post(url, xml).status_code == 200
+        assert post(other_worker, text_message(CITED, msg_id=106)).status_code == 200
         wait_for(lambda: len(fake_wecom.sent) == 2)
         time.sleep(0.5)
     assert len(fake_wecom.sent) == 2 and len(fake_service.asked) == 2
