@@ -26,10 +26,8 @@ CREATE INDEX IF NOT EXISTS claimed_created ON claimed(created);
 class MessageClaims:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite_wal.connect(self.path)
-        self._conn.executescript(_SCHEMA)
+        self._conn = sqlite_wal.open_store(self.path, _SCHEMA)
         self._since_prune = 0
 
     def claim(self, key: str) -> bool:
