@@ -171,6 +171,7 @@ def run_stream(settings: Any) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     config = DingTalkConfig.from_settings(settings)
     service = AssistantService.from_settings(settings)
+    service.library.ensure_built()  # first start: build the index, as `serve` does
     service.library.warm_up()
     data_dir = settings.resolved(settings.data_dir)
     store = FeedbackStore(data_dir / "feedback.sqlite3")

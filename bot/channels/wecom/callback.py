@@ -2,18 +2,20 @@
 `POST /wecom/callback` (an encrypted message: checked, decrypted, acknowledged at once with an empty 200 —
 WeCom wants an answer within 5 s — and answered in a background task through the message API).
 
-A missing signature is 401, a wrong one 403; neither reaches the conversation. Signatures and AES are
-wechatpy's (`WeChatCrypto`: SHA1 over the sorted token, timestamp, nonce and ciphertext; AES-256-CBC)."""
+A missing signature is 401, a wrong one 403; neither reaches the conversation. The signature (SHA1 over the
+sorted token, timestamp, nonce and ciphertext) is checked in constant time first; decryption (AES-256-CBC) is
+wechatpy's `WeChatCrypto`."""
 
 from __future__ import annotations
 
 import logging
 from typing import Annotated, Any
+from xml.etree import ElementTree
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from wechatpy.exceptions import InvalidSignatureException, WeChatException
+from wechatpy.exceptions import WeChatException
 
 from bot.channels.wecom.channel import WeComChannel
 
@@ -52,11 +54,12 @@ def make_wecom_router(channel: WeComChannel) -> APIRouter:
         problem = _signature_problem(msg_signature, timestamp, nonce)
         if problem is not None or not echostr:
             return problem or _problem(401, "Unauthorized", "缺少 echostr 参数。")
-        try:
-            plain = channel.crypto.check_signature(msg_signature, timestamp, nonce, echostr)
-        except InvalidSignatureException:
+        assert msg_signature and timestamp and nonce
+        if not channel.signed(msg_signature, timestamp, nonce, echostr):
             log.warning("wecom: URL verification with a wrong signature")
             return _problem(403, "Forbidden", "签名校验失败。")
+        try:
+            plain = channel.crypto.check_signature(msg_signature, timestamp, nonce, echostr)
         except (WeChatException, ValueError):
             return _problem(400, "Bad Request", "echostr 无法解密。")
         return PlainTextResponse(plain)
@@ -75,12 +78,19 @@ def make_wecom_router(channel: WeComChannel) -> APIRouter:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             return _problem(413, "Payload Too Large", "消息体过大。")
+        assert msg_signature and timestamp and nonce
         try:
-            xml = channel.crypto.decrypt_message(body, msg_signature, timestamp, nonce)
-        except InvalidSignatureException:
+            ciphertext = ElementTree.fromstring(body).findtext("Encrypt") or ""
+        except ElementTree.ParseError:
+            ciphertext = ""
+        if not ciphertext:
+            return _problem(400, "Bad Request", "消息体不是企业微信的加密消息。")
+        if not channel.signed(msg_signature, timestamp, nonce, ciphertext):
             log.warning("wecom: message with a wrong signature dropped")
             return _problem(403, "Forbidden", "签名校验失败。")
-        except Exception:  # not XML, no <Encrypt>, bad base64 or padding, another corp's message
+        try:
+            xml = channel.crypto.decrypt_message({"Encrypt": ciphertext}, msg_signature, timestamp, nonce)
+        except Exception:  # bad base64 or padding, another corp's message
             log.warning("wecom: message could not be decrypted", exc_info=True)
             return _problem(400, "Bad Request", "消息无法解密。")
         try:

@@ -5,12 +5,14 @@ conversation. WeCom retries a callback it thinks went unanswered: each MsgId is 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.parser import parse_message
+from wechatpy.utils import WeChatSigner
 
 from bot.channels import rendering
 from bot.channels.claims import MessageClaims
@@ -104,6 +106,13 @@ class WeComChannel:
         """True the first time any worker sees a message (WeCom retries a callback up to three times)."""
         assert self.claims is not None
         return self.claims.claim(f"{CHANNEL}:{message_key}")
+
+    def signed(self, signature: str, timestamp: str, nonce: str, ciphertext: str) -> bool:
+        """WeCom's msg_signature (SHA1 of the sorted token, timestamp, nonce and ciphertext, by wechatpy's signer),
+        compared in constant time: wechatpy compares with `!=`, so it is called only after this check."""
+        signer = WeChatSigner()
+        signer.add_data(self.config.token, timestamp, nonce, ciphertext)
+        return hmac.compare_digest(signer.signature.encode(), signature.encode())
 
     def parse(self, decrypted_xml: str) -> Any:
         return parse_message(decrypted_xml)

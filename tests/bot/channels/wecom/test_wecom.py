@@ -126,6 +126,7 @@ def test_wrong_signature_answers_nothing(tmp_path: Path, fake_wecom: FakeWeCom) 
         assert unsigned.status_code == 401
         params["msg_signature"] = "0" * 40
         assert httpx.post(f"{base_url}{CALLBACK_PATH}", params=params, content=body).status_code == 403
+        assert httpx.post(f"{base_url}{CALLBACK_PATH}", params=params, content=b"<not xml").status_code == 400
         time.sleep(0.5)
     assert fake_service.asked == [] and fake_wecom.attempts == 0 and fake_wecom.token_requests == 0
 
