@@ -81,7 +81,11 @@ class DingTalkChannel(CallbackHandler):
         return client
 
     async def process(self, callback: CallbackMessage) -> tuple[int, str]:
-        message = ChatbotMessage.from_dict(callback.data)
+        try:
+            message = ChatbotMessage.from_dict(callback.data)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            log.warning("dingtalk: a robot message that could not be read: %s", callback.data)
+            return AckMessage.STATUS_BAD_REQUEST, "unreadable message"
         key = str(message.message_id or callback.headers.message_id)
         if not await asyncio.to_thread(self.claims.claim, f"{CHANNEL}:{key}"):
             log.info("dingtalk: message %s delivered again, already answered", key)

@@ -77,7 +77,8 @@ class WeComConfig:
 
 
 class WeComChannel:
-    """Built with the app (crypto, API client); `attach(service, store)` in the app's lifespan makes it ready."""
+    """Built with the app (crypto, API client); `attach(service, store, claims)` in the app's lifespan makes it
+    ready (the service and the stores exist only then)."""
 
     def __init__(self, config: WeComConfig, *, api: WeComAPI | None = None) -> None:
         self.config = config
@@ -90,7 +91,6 @@ class WeComChannel:
         )
         self.conversation: TextConversation | None = None
         self.claims: MessageClaims | None = None
-        self.tasks: set[asyncio.Task[None]] = set()
 
     @property
     def ready(self) -> bool:

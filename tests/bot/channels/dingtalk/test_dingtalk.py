@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import threading
 import time
@@ -184,3 +185,14 @@ def test_wrong_credentials_do_not_connect(fake: FakeDingTalk, tmp_path: Path) ->
         claims.close()
         store.close()
     assert fake.tickets == set() and len(fake.open_requests) == 1
+
+
+def test_unreadable_frame_is_acknowledged_as_bad_request(fake: FakeDingTalk, tmp_path: Path) -> None:
+    fake_service = FakeService("回答。")
+    with running(fake_service, fake, tmp_path):
+        frame = fake.robot_message("问题")
+        frame["data"] = json.dumps({"msgtype": "text", "msgId": "broken"})  # no text content
+        fake.push(frame)
+        wait_for(lambda: len(fake.acks) == 1)
+    (ack,) = fake.acks
+    assert ack["code"] == 400 and fake.replies == [] and fake_service.asked == []
