@@ -124,3 +124,31 @@ def test_message_claims_are_shared_between_processes_and_restarts(tmp_path: Path
         assert not again.claim("wecom:zhangsan:1")
     finally:
         again.close()
+
+
+def test_wecom_settings_are_all_or_nothing(tmp_path: Path) -> None:
+    from bot.api.app import create_app
+    from bot.config import Settings
+
+    assert create_app(settings=Settings(data_dir=tmp_path)).state.wecom is None  # no corp id: no route
+    with pytest.raises(ValueError, match="POLICYBOT_WECOM_SECRET"):
+        create_app(settings=Settings(data_dir=tmp_path, wecom_corp_id="ww1", wecom_agent_id=1))
+    with pytest.raises(ValueError, match="43-character"):
+        create_app(
+            settings=Settings(
+                data_dir=tmp_path,
+                wecom_corp_id="ww1",
+                wecom_agent_id=1,
+                wecom_secret="s",
+                wecom_token="t",
+                wecom_aes_key="too-short",
+            )
+        )
+
+
+def test_policybot_dingtalk_needs_its_credentials(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import cmd_dingtalk
+    from bot.config import Settings
+
+    assert cmd_dingtalk(None, Settings(dingtalk_client_id="ding1")) == 2  # type: ignore[arg-type]
+    assert "POLICYBOT_DINGTALK_CLIENT_SECRET" in capsys.readouterr().err
