@@ -72,15 +72,18 @@ class Markup:
 
 
 class MarkdownMarkup(Markup):
-    """The markdown both WeCom and DingTalk render: **bold**, `> quote`; markdown characters in the
-    text are backslash-escaped. `italic` is written plainly where the platform has no italics (WeCom)."""
+    """The markdown both WeCom and DingTalk render: **bold**, *italic*, `> quote`, links. Neither documents whether
+    it honours backslash escapes, so characters that would start markup in document or user text are written as
+    their full-width forms instead (＊ ＿ ｀ ＜ ＞ ＃: they read the same in Chinese text); `[n]` stays as it is
+    (brackets are only markup before a `(`). `italic` is written plainly where the platform has none (WeCom)."""
 
-    SPECIAL: ClassVar[str] = "\\`*_[]<>#|"
+    FULL_WIDTH: ClassVar[dict[int, str]] = str.maketrans(
+        {"*": "＊", "_": "＿", "`": "｀", "<": "＜", ">": "＞", "#": "＃"}
+    )
     wraps: ClassVar[dict[str, tuple[str, str]]] = {
         "bold": ("**", "**"),
         "italic": ("*", "*"),
         "code": ("`", "`"),
-        "quote": ("> ", ""),
     }
     line_separator: ClassVar[str] = "  \n"  # two spaces: a hard line break in markdown
 
@@ -89,7 +92,7 @@ class MarkdownMarkup(Markup):
         self._italics = italics
 
     def escape(self, text: str) -> str:
-        return "".join(f"\\{ch}" if ch in self.SPECIAL else ch for ch in text)
+        return text.translate(self.FULL_WIDTH).replace("](", "]（")
 
     def link(self, label: str, url: str) -> str:
         return f"[{label}]({url.replace('(', '%28').replace(')', '%29').replace(' ', '%20')})"
@@ -97,11 +100,17 @@ class MarkdownMarkup(Markup):
     def render(self, piece: Piece) -> str:
         if piece.url:
             return super().render(piece)
-        if piece.style == "italic" and not self._italics:
-            return self.escape(piece.text)
         if piece.style == "quote":
             return "\n".join(f"> {self.escape(part)}" for part in piece.text.split("\n"))
-        return super().render(piece)
+        if piece.style not in self.wraps or (piece.style == "italic" and not self._italics):
+            return self.escape(piece.text)
+        # emphasis markers must touch the text ("* x*" is not emphasis): edge spaces go outside them
+        core = piece.text.strip()
+        if not core:
+            return self.escape(piece.text)
+        start = piece.text.index(core)
+        lead, trail = piece.text[:start], piece.text[start + len(core) :]
+        return self.escape(lead) + super().render(Piece(core, piece.style)) + self.escape(trail)
 
 
 def utf8_len(text: str) -> int:

@@ -90,7 +90,7 @@ def test_one_to_one_cited_answer(service: Any, fake: FakeDingTalk, tmp_path: Pat
     (reply,) = fake.replies
     assert reply["msgtype"] == "markdown" and reply["session"] == "cid-1" and reply["at"]["atUserIds"] == []
     text = reply["markdown"]["text"]
-    assert "\\[1\\]" in text and "**来源**" in text and "淄政办字〔2021〕78号" in text
+    assert "[1]" in text and "**来源**" in text and "淄政办字〔2021〕78号" in text
     answer = service.last_answer("dingtalk:cid-1")
     assert answer is not None and answer.citations and not answer.refused
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
@@ -110,7 +110,7 @@ def test_group_mention_answered_and_unaddressed_ignored(fake: FakeDingTalk, tmp_
         time.sleep(0.5)
     assert fake_service.asked == [(CITED, "dingtalk:cid-g")]
     (reply,) = fake.replies
-    assert reply["at"]["atUserIds"] == ["staff9"] and "回答\\[1\\]" in reply["markdown"]["text"]
+    assert reply["at"]["atUserIds"] == ["staff9"] and "回答[1]" in reply["markdown"]["text"]
 
 
 def test_refused_answer(service: Any, fake: FakeDingTalk, tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ def test_cited_answer_end_to_end(service: Any, tmp_path: Path, fake_wecom: FakeW
     (message,) = fake_wecom.sent
     assert message["touser"] == "zhangsan" and message["msgtype"] == "markdown"
     content = message["markdown"]["content"]
-    assert "\\[1\\]" in content and "**来源**" in content
+    assert "[1]" in content and "**来源**" in content
     assert (
         "**《淄博市新型基础设施建设三年行动计划(2021-2023年)》**" in content
         and "淄政办字〔2021〕78号" in content
