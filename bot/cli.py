@@ -213,11 +213,23 @@ def _fork_workers_from_a_preloaded_stack() -> None:
 
 
 def cmd_telegram(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.telegram.builder import run_polling
+    from bot.channels.telegram.builder import run_polling
 
     if settings.telegram_bot_token is None:
         return _fail("TELEGRAM_BOT_TOKEN is not set (create a bot with @BotFather and export the token)")
     run_polling(settings)
+    return 0
+
+
+def cmd_dingtalk(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.dingtalk.channel import run_stream
+
+    if not (settings.dingtalk_client_id and settings.dingtalk_client_secret):
+        return _fail(
+            "POLICYBOT_DINGTALK_CLIENT_ID / POLICYBOT_DINGTALK_CLIENT_SECRET are not set "
+            "(the robot app's Client ID and Client Secret, see README: Chat channels)"
+        )
+    run_stream(settings)
     return 0
 
 
@@ -261,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     telegram = sub.add_parser("telegram", help="run the Telegram bot (long polling)")
     telegram.set_defaults(func=cmd_telegram)
+
+    dingtalk = sub.add_parser("dingtalk", help="run the DingTalk robot (Stream mode, outbound WebSocket)")
+    dingtalk.set_defaults(func=cmd_dingtalk)
 
     # the arguments only; evals/ is imported by cmd_eval (see evals/README.md)
     evaluate = sub.add_parser(

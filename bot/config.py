@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 10 * 1024 * 1024
     log_answers: bool = True
     log_retention_days: int = 90
+    public_url: str | None = Field(
+        None, description="the web page's public address; chat channels link sources to its citation view"
+    )
     json_logs: bool = False
 
     # Telegram
@@ -89,6 +92,29 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_webhook_url: str | None = None
     telegram_rate_limit_per_minute: int = 20
+
+    # WeCom (企业微信) self-built application: POST/GET /wecom/callback in `serve` when the corp id is set
+    wecom_corp_id: str | None = None
+    wecom_agent_id: int | None = None
+    wecom_secret: SecretStr | None = None
+    wecom_token: SecretStr | None = Field(None, description="the callback's Token (signature)")
+    wecom_aes_key: SecretStr | None = Field(None, description="the callback's 43-character EncodingAESKey")
+    wecom_base_url: str = Field("https://qyapi.weixin.qq.com", description="WeCom server API")
+    wecom_message_format: Literal["markdown", "text"] = "markdown"
+    wecom_allowed_user_ids: list[str] = Field(default_factory=list, description="empty = every member")
+    wecom_admin_user_ids: list[str] = Field(default_factory=list)
+    wecom_rate_limit_per_minute: int = 20
+
+    # DingTalk (钉钉) robot in Stream mode: `policybot dingtalk`
+    dingtalk_client_id: str | None = Field(None, description="the app's Client ID (AppKey)")
+    dingtalk_client_secret: SecretStr | None = None
+    dingtalk_base_url: str = Field(
+        "https://api.dingtalk.com", description="DingTalk OpenAPI (the Stream gateway's open-connection call)"
+    )
+    dingtalk_allowed_user_ids: list[str] = Field(default_factory=list, description="staff ids; empty = open")
+    dingtalk_allowed_chat_ids: list[str] = Field(default_factory=list, description="conversation ids")
+    dingtalk_admin_user_ids: list[str] = Field(default_factory=list)
+    dingtalk_rate_limit_per_minute: int = 20
 
     def resolved(self, path: Path) -> Path:
         return path if path.is_absolute() else Path.cwd() / path

@@ -51,10 +51,8 @@ class FeedbackStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite_wal.connect(self.path)
-        self._conn.executescript(_SCHEMA)
+        self._conn = sqlite_wal.open_store(self.path, _SCHEMA)
 
     def add_feedback(
         self, answer_id: str, rating: str, comment: str = "", source: str = "api"

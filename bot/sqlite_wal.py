@@ -19,6 +19,14 @@ def connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def open_store(path: Path, schema: str) -> sqlite3.Connection:
+    """`connect` to a store's file (its folder created) with its schema applied (`CREATE … IF NOT EXISTS`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = connect(path)
+    connection.executescript(schema)
+    return connection
+
+
 def _use_wal(connection: sqlite3.Connection) -> None:
     # Switching a new database to WAL can fail at once with "database is locked" while another process
     # (workers starting together) does the same; SQLite's busy handler does not cover that case.

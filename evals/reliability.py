@@ -134,7 +134,7 @@ SUITES = [
         short_ids=True,
     ),
     Suite(
-        "tests/bot/telegram/test_bot.py",
+        "tests/bot/channels/telegram/test_bot.py",
         "Telegram",
         {
             "test_unauthorised_user_gets_exactly_one_refusal": "allowlist, messages: an outsider's questions "
@@ -154,7 +154,7 @@ SUITES = [
         every_test=True,
     ),
     Suite(
-        "tests/bot/telegram/test_webhook.py",
+        "tests/bot/channels/telegram/test_webhook.py",
         "Telegram",
         {
             "test_wrong_secret_is_forbidden": "webhook with a wrong secret token → 403 problem JSON, nothing "

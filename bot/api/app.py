@@ -147,12 +147,12 @@ def _prepare(app: FastAPI, service: AssistantService) -> None:
 
 def _telegram_application(service: AssistantService | None, settings: Settings) -> tuple[Any, str] | None:
     """The PTB Application for webhook mode, when both the bot token and the webhook secret are set."""
-    from bot.telegram.config import TelegramConfig
+    from bot.channels.telegram.config import TelegramConfig
 
     config = TelegramConfig.from_settings(settings)
     if not (config.token and config.webhook_secret):
         return None
-    from bot.telegram.builder import build_application
+    from bot.channels.telegram.builder import build_application
 
     return build_application(service, settings, config=config), config.webhook_secret
 
@@ -165,7 +165,7 @@ def _telegram_ready(request: Request) -> None:
 
 
 async def _start_telegram(app: FastAPI, settings: Settings, service: AssistantService) -> None:
-    from bot.telegram import webhook
+    from bot.channels.telegram import webhook
 
     application = app.state.telegram
     application.bot_data["service"] = service
@@ -183,7 +183,7 @@ async def _start_telegram(app: FastAPI, settings: Settings, service: AssistantSe
 
 
 async def _stop_telegram(app: FastAPI) -> None:
-    from bot.telegram import webhook
+    from bot.channels.telegram import webhook
 
     if not app.state.telegram_running:
         return
@@ -195,10 +195,26 @@ async def _stop_telegram(app: FastAPI) -> None:
         log.exception("stopping the Telegram application failed")
 
 
+def _wecom_channel(settings: Settings) -> Any:
+    """The WeCom channel when POLICYBOT_WECOM_CORP_ID is set (its other settings are then required)."""
+    from bot.channels.wecom.channel import WeComChannel, WeComConfig
+
+    config = WeComConfig.from_settings(settings)
+    return WeComChannel(config) if config is not None else None
+
+
+def _wecom_ready(request: Request) -> None:
+    if not request.app.state.wecom.ready:
+        raise ProblemError(
+            503, "企业微信应用尚未就绪。", title="WeCom not ready", headers={"Retry-After": "5"}
+        )
+
+
 def create_app(service: AssistantService | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     metrics = ApiMetrics()
     telegram = _telegram_application(service, settings)
+    wecom = _wecom_channel(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -217,12 +233,23 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
             threading.Thread(target=_prepare, args=(app, built), name="policybot-warmup", daemon=True).start()
         if app.state.telegram is not None:
             await _start_telegram(app, settings, app.state.service)
+        claims = None
+        if app.state.wecom is not None:
+            from bot.channels.claims import MessageClaims
+
+            claims = await anyio.to_thread.run_sync(MessageClaims, data_dir / "channel_messages.sqlite3")
+            app.state.wecom.attach(app.state.service, store, claims)
+            log.info(
+                "WeCom callback mode: messages at /wecom/callback (agent %s)", app.state.wecom.config.agent_id
+            )
         try:
             yield
         finally:
             await _stop_telegram(app)
             app.state.feedback_store = None
             store.close()
+            if claims is not None:
+                claims.close()
 
     app = FastAPI(
         title="PolicyBot API",
@@ -237,6 +264,7 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
     app.state.telegram = telegram[0] if telegram else None
     app.state.telegram_secret = telegram[1] if telegram else ""
     app.state.telegram_running = False
+    app.state.wecom = wecom
     per_minute = int(getattr(settings, "rate_limit_per_minute", 0) or 0)
     app.state.rate_limiter = RateLimiter(per_minute) if per_minute > 0 else None
     install_handlers(app)
@@ -247,9 +275,13 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
     app.include_router(v1)
     app.include_router(health.router)
     if telegram is not None:
-        from bot.telegram.webhook import make_webhook_router
+        from bot.channels.telegram.webhook import make_webhook_router
 
         app.include_router(make_webhook_router(*telegram), dependencies=[Depends(_telegram_ready)])
+    if wecom is not None:
+        from bot.channels.wecom.callback import make_wecom_router
+
+        app.include_router(make_wecom_router(wecom), dependencies=[Depends(_wecom_ready)])
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> FileResponse:
@@ -275,6 +307,7 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
             "/",
             *app.openapi().get("paths", {}),
             *(["/telegram/webhook"] if telegram is not None else []),
+            *(["/wecom/callback"] if wecom is not None else []),
         ],
     )
     return app

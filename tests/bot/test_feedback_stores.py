@@ -12,7 +12,7 @@ import pytest
 from bot.answer import Answer
 from bot.feedback_store import FeedbackStore
 
-# the `feedback` table as the old Telegram-only store (bot/telegram/feedback.py) created it
+# the `feedback` table as the old Telegram-only store (bot/telegram/feedback.py, before the move to bot/channels/) created it
 OLD_TELEGRAM_SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
     answer_id TEXT NOT NULL,

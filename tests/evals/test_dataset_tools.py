@@ -210,7 +210,7 @@ def test_export_feedback_turns_thumbs_down_into_drafts(
 def test_telegram_thumbs_down_on_a_logged_telegram_answer_becomes_a_draft(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """What the Telegram bot writes (bot/telegram/handlers.py): every answer it sends goes to the answer
+    """What the Telegram bot writes (bot/channels/telegram/handlers.py): every answer it sends goes to the answer
     log, the 👎 button and /feedback write rows with a telegram:<chat>:<user> source."""
     telegram = FeedbackStore(tmp_path / "feedback.sqlite3")
     telegram.log_answer(_answer("tg1", "淄博新基建计划的基本原则有哪些？"))

@@ -1,6 +1,6 @@
 """Telegram allowlist for button presses (callback queries): an outsider's 👍/👎, 原文 and example buttons
 store nothing, show nothing and ask nothing; they get the one polite refusal. The same buttons work for an
-allowed user. (Messages: tests/bot/telegram/test_bot.py::test_unauthorised_user_gets_exactly_one_refusal.)"""
+allowed user. (Messages: tests/bot/channels/telegram/test_bot.py::test_unauthorised_user_gets_exactly_one_refusal.)"""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Answer, Citation
-from bot.telegram import handlers, rendering
-from tests.bot.telegram.conftest import callback_update, feed, make_settings, text_update
-from tests.bot.telegram.fake_bot_api import FakeBotAPI
+from bot.channels.telegram import handlers, rendering
+from tests.bot.channels.telegram.conftest import callback_update, feed, make_settings, text_update
+from tests.bot.channels.telegram.fake_bot_api import FakeBotAPI
 
 OUTSIDER = 77
 ALLOWED = 1

@@ -270,6 +270,46 @@ $("toggle-docs").addEventListener("click", (event) => {
   event.currentTarget.setAttribute("aria-expanded", String(open));
 });
 
+// -- citation view: /#cite=<doc_id>:<start>-<end> (the links WeCom and DingTalk answers carry) -------------
+// Offsets count code points, as Python does: the text is split with Array.from, not by UTF-16 units.
+const CONTEXT_CHARS = 120;
+
+async function showCitation() {
+  const m = /^#cite=([^:]+):(\d+)-(\d+)$/.exec(location.hash);
+  if (!m) return;
+  const docId = decodeURIComponent(m[1]);
+  const start = parseInt(m[2], 10);
+  const end = parseInt(m[3], 10);
+  const url = "/v1/documents/" + encodeURIComponent(docId);
+  let response = await fetch(url, { headers: headers() });
+  if (await authRetry(response)) response = await fetch(url, { headers: headers() });
+  const box = el("div", "msg assistant citation-view");
+  if (!response.ok) {
+    box.classList.add("error");
+    box.appendChild(el("div", "text", "原文加载失败：" + (await problemText(response))));
+  } else {
+    const doc = await response.json();
+    const chars = Array.from(doc.text || "");
+    const from = Math.max(0, start - CONTEXT_CHARS);
+    const to = Math.min(chars.length, end + CONTEXT_CHARS);
+    box.appendChild(el("div", "text", "引用原文：《" + doc.title + "》" + (doc.doc_number || "")));
+    const quote = el("blockquote");
+    quote.appendChild(document.createTextNode((from > 0 ? "…" : "") + chars.slice(from, start).join("")));
+    quote.appendChild(el("mark", null, chars.slice(start, end).join("")));
+    quote.appendChild(document.createTextNode(chars.slice(end, to).join("") + (to < chars.length ? "…" : "")));
+    box.appendChild(quote);
+  }
+  messages.appendChild(box);
+  scrollDown();
+}
+
+window.addEventListener("hashchange", () => { showCitation().catch(() => {}); });
+showCitation().catch((err) => {
+  const box = el("div", "msg assistant error");
+  box.appendChild(el("div", "text", "原文加载失败：" + err.message));
+  messages.appendChild(box);
+});
+
 loadDocuments().catch((err) => {
   $("doc-list").replaceChildren(el("li", "muted", "文件列表加载失败：" + err.message));
 });

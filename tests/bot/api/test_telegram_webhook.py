@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.api.app import create_app
+from bot.channels.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from bot.service import AssistantService
-from bot.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from tests.bot.api.conftest import api_settings
-from tests.bot.telegram.conftest import TOKEN, text_update
-from tests.bot.telegram.fake_bot_api import FakeBotAPI
+from tests.bot.channels.telegram.conftest import TOKEN, text_update
+from tests.bot.channels.telegram.fake_bot_api import FakeBotAPI
 
 SECRET = "webhook-secret_for-tests"
 PUBLIC_URL = "https://policybot.example.org/telegram/webhook"

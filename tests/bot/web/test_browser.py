@@ -13,7 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.answer import Citation
 from bot.api.app import create_app
+from bot.channels.rendering import web_citation_link
 from bot.service import AssistantService
 from retrieval.library import PolicyLibrary
 from tests.bot.api.conftest import ADMIN_KEY, api_settings
@@ -214,3 +216,27 @@ def test_html_is_shown_as_text(web: tuple[str, Path], browser) -> None:
         context.close()
         deleted = httpx.delete(f"{url}/v1/documents/test-xss-doc-2026", headers=headers, timeout=120)
         assert deleted.status_code == 200, deleted.text
+
+
+def test_citation_view_from_a_chat_channel_link(web: tuple[str, Path], browser) -> None:
+    """The link a WeCom/DingTalk answer gives for a source opens the page with the quote marked in its document."""
+    url, _ = web
+    answer = httpx.post(f"{url}/v1/ask", json={"question": QUESTION}, timeout=60).json()
+    citation = answer["citations"][0]
+    link = web_citation_link(url + "/")
+    assert link is not None
+    target = link(Citation(**citation))
+    assert target == f"{url}/#cite={citation['doc_id']}:{citation['start']}-{citation['end']}"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(target)
+    view = page.locator(".citation-view")
+    view.locator("mark").wait_for(timeout=30_000)
+    assert view.locator("mark").inner_text() == citation["quote"]
+    assert f"《{citation['title']}》{citation['doc_number']}" in view.locator(".text").inner_text()
+    assert len(view.locator("blockquote").inner_text()) > len(citation["quote"])  # with its context
+    shot(page, "web-citation-view.png")
+    assert errors == []
+    context.close()

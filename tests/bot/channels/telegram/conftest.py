@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from telegram import Update
 
+from bot.channels.telegram.builder import build_application
 from bot.config import Settings
 from bot.service import AssistantService
-from bot.telegram.builder import build_application
-from tests.bot.telegram.fake_bot_api import BOT_USER, FakeBotAPI
+from tests.bot.channels.telegram.fake_bot_api import BOT_USER, FakeBotAPI
 from tests.conftest import CORPUS_DIR
 
 TOKEN = "123456:TEST-TOKEN"

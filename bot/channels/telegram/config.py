@@ -4,10 +4,12 @@ environment variables as a fallback."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bot.channels.conversation import Access
+from bot.channels.conversation import parse_ids as parse_channel_ids
 
 DEFAULT_RATE_LIMIT_PER_MINUTE = 20
 
@@ -38,15 +40,7 @@ def _raw(settings: Any, name: str) -> Any:
 
 def parse_ids(value: Any) -> frozenset[int]:
     """`"1, 2;3"`, `[1, "2"]`, `5` or None -> frozenset of ints."""
-    if value is None or value == "":
-        return frozenset()
-    if isinstance(value, int):
-        return frozenset({value})
-    if isinstance(value, str):
-        items: Iterable[Any] = value.replace(";", ",").replace(" ", ",").split(",")
-    else:
-        items = value
-    return frozenset(int(str(item).strip()) for item in items if str(item).strip())
+    return parse_channel_ids(value, int)
 
 
 @dataclass(frozen=True)
@@ -84,17 +78,17 @@ class TelegramConfig:
         )
 
     @property
+    def access(self) -> Access:
+        return Access(self.allowed_user_ids, self.allowed_chat_ids, self.admin_user_ids)
+
+    @property
     def open_access(self) -> bool:
-        return not self.allowed_user_ids and not self.allowed_chat_ids
+        return self.access.open
 
     def is_allowed(self, user_id: int | None, chat_id: int | None) -> bool:
         """Open when both allowlists are empty; otherwise an allowed user (anywhere), anyone in an
         allowed chat, or an admin."""
-        if self.open_access:
-            return True
-        if user_id is not None and (user_id in self.allowed_user_ids or user_id in self.admin_user_ids):
-            return True
-        return chat_id is not None and chat_id in self.allowed_chat_ids
+        return self.access.allows(user_id, chat_id)
 
     def is_admin(self, user_id: int | None) -> bool:
-        return user_id is not None and user_id in self.admin_user_ids
+        return self.access.is_admin(user_id)

@@ -9,10 +9,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from telegram import Update
 
-from bot.telegram.builder import build_application
-from bot.telegram.webhook import SECRET_HEADER, make_webhook_router
-from tests.bot.telegram.conftest import TgSettings, text_update
-from tests.bot.telegram.test_bot import FakeService
+from bot.channels.telegram.builder import build_application
+from bot.channels.telegram.webhook import SECRET_HEADER, make_webhook_router
+from tests.bot.channels.telegram.conftest import TgSettings, text_update
+from tests.bot.channels.telegram.test_bot import FakeService
 
 SECRET = "s3cret-token_value"
 

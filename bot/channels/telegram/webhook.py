@@ -28,7 +28,7 @@ def _problem(status: int, title: str, detail: str) -> JSONResponse:
 
 def make_webhook_router(application: Application, secret_token: str) -> APIRouter:
     """The mounting app must run the application: `await application.initialize()`,
-    `await bot.telegram.builder.post_init(application)`, `await application.start()` on startup, and
+    `await bot.channels.telegram.builder.post_init(application)`, `await application.start()` on startup, and
     `await application.stop()`, `await application.shutdown()`, `await application.post_shutdown(application)`
     on shutdown (see `start`/`stop`)."""
     if not secret_token:
@@ -58,7 +58,7 @@ def make_webhook_router(application: Application, secret_token: str) -> APIRoute
 
 async def start(application: Application, webhook_url: str | None = None, secret_token: str = "") -> None:
     """Start a webhook-driven application inside an already running event loop (FastAPI lifespan)."""
-    from bot.telegram.builder import post_init
+    from bot.channels.telegram.builder import post_init
 
     await application.initialize()
     await post_init(application)

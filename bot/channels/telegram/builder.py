@@ -17,9 +17,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.conversation import AnswerLog, RateLimiter
+from bot.channels.telegram import handlers
+from bot.channels.telegram.config import TelegramConfig
 from bot.feedback_store import FeedbackStore
-from bot.telegram import handlers
-from bot.telegram.config import TelegramConfig
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,10 @@ def build_application(service: Any, settings: Any, *, config: TelegramConfig | N
         service=service,
         config=config,
         feedback=feedback,
+        answer_log=AnswerLog(feedback, log_answers=config.log_answers),
         answers=OrderedDict(),
         refused=set(),
-        rate={},
+        rate=RateLimiter(config.rate_limit_per_minute),
         voted=set(),
     )
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from typing import Any
 
 from telegram import (
@@ -27,27 +26,34 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.answer import Answer
-from bot.feedback_store import FeedbackStore
-from bot.telegram import rendering
-from bot.telegram.config import TelegramConfig
+from bot.channels import conversation
+from bot.channels.conversation import (
+    APOLOGY,
+    ASK_USAGE,
+    EMPTY_MENTION,
+    FEEDBACK_USAGE,
+    RATE_LIMITED,
+    REFUSAL,
+    TEXT_ONLY,
+    TOO_LONG,
+    UNKNOWN_COMMAND,
+    AnswerLog,
+    RateLimiter,
+    UnusableText,
+    incoming_text,
+)
+from bot.channels.telegram import rendering
+from bot.channels.telegram.config import TelegramConfig
+
+__all__ = ["APOLOGY", "EDITED", "EXPIRED", "RATE_LIMITED", "REFUSAL", "TEXT_ONLY", "TOO_LONG"]
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000
 RECENT_ANSWERS = 256
 TYPING_INTERVAL = 4.5
-
-REFUSAL = "抱歉，本助手目前仅向授权用户开放。如需使用，请联系管理员开通权限。"
-APOLOGY = "抱歉，处理您的问题时出错了，请稍后再试。"
-TEXT_ONLY = "请发送文字问题。目前不支持贴纸、图片、语音、文件等内容。"
 EDITED = "暂不处理编辑过的消息；请发送文字问题（可直接重新发送修改后的问题）。"
-TOO_LONG = "问题过长（{n}字），请控制在{limit}字以内，只保留要咨询的核心内容。"
-RATE_LIMITED = "提问有点频繁啦，请稍等片刻再试（每分钟最多 {limit} 个问题）。"
-ASK_USAGE = "用法：/ask 问题，例如：/ask 淄博新基建计划的基本原则有哪些？"
-FEEDBACK_USAGE = "用法：/feedback 您的意见或建议"
-UNKNOWN_COMMAND = "未知命令，发送 /help 查看可用命令。"
-EMPTY_MENTION = "请在 @我 之后写上要咨询的政策问题。"
 EXPIRED = "该回答已过期，请使用 /sources 查看最近一次回答的原文。"
+SESSION_PREFIX = "tg"
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -63,8 +69,8 @@ def _config(context: Context) -> TelegramConfig:
     return context.bot_data["config"]
 
 
-def _feedback(context: Context) -> FeedbackStore:
-    return context.bot_data["feedback"]
+def _answer_log(context: Context) -> AnswerLog:
+    return context.bot_data["answer_log"]
 
 
 def _answers(context: Context) -> OrderedDict[str, Answer]:
@@ -72,21 +78,11 @@ def _answers(context: Context) -> OrderedDict[str, Answer]:
 
 
 def feedback_source(chat_id: int | str | None, user_id: int | str | None) -> str:
-    return f"telegram:{'' if chat_id is None else chat_id}:{'' if user_id is None else user_id}"
-
-
-async def log_answer(context: Context, answer: Answer) -> None:
-    """The answer log (same table as the API's), so a 👎 can become a draft eval item; never fatal."""
-    if not _config(context).log_answers:
-        return
-    try:
-        await asyncio.to_thread(_feedback(context).log_answer, answer)
-    except Exception:  # the answer log must never break answering
-        log.warning("could not log answer %s", answer.answer_id, exc_info=True)
+    return conversation.feedback_source("telegram", chat_id, user_id)
 
 
 def session_id(chat_id: int) -> str:
-    return f"tg:{chat_id}"
+    return conversation.session_id(SESSION_PREFIX, chat_id)
 
 
 def remember(context: Context, answer: Answer) -> None:
@@ -199,18 +195,8 @@ async def access_gate(update: Update, context: Context) -> None:
 
 
 def rate_limited(context: Context, user_id: int | None) -> bool:
-    limit = _config(context).rate_limit_per_minute
-    if user_id is None or limit <= 0:
-        return False
-    windows: dict[int, deque[float]] = context.bot_data.setdefault("rate", {})
-    window = windows.setdefault(user_id, deque())
-    now = time.monotonic()
-    while window and now - window[0] >= 60:
-        window.popleft()
-    if len(window) >= limit:
-        return True
-    window.append(now)
-    return False
+    limiter: RateLimiter = context.bot_data["rate"]
+    return limiter.limited(user_id)
 
 
 # -- answering -------------------------------------------------------------------------------------
@@ -233,9 +219,10 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         return
     message = update.effective_message
     reply_to = message if message is not None and chat.type != Chat.PRIVATE else None
-    question = question.strip()
-    if len(question) > MAX_QUESTION_CHARS:
-        await reply_plain(update, TOO_LONG.format(n=len(question), limit=MAX_QUESTION_CHARS))
+    try:
+        question = incoming_text(question)
+    except UnusableText as exc:
+        await reply_plain(update, str(exc))
         return
     user = update.effective_user
     if rate_limited(context, user.id if user else None):
@@ -257,7 +244,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
             await typing
     remember(context, answer)
     await send_chunks(chat, rendering.render_answer(answer), rendering.answer_keyboard(answer), reply_to)
-    await log_answer(context, answer)
+    await _answer_log(context).answered(answer)
 
 
 async def text_message(update: Update, context: Context) -> None:
@@ -323,27 +310,20 @@ async def reset_command(update: Update, context: Context) -> None:
     if chat is None:
         return
     await asyncio.to_thread(_service(context).reset, session_id(chat.id))
-    await reply_plain(update, "已清空本对话的上下文，可以开始新的问题。")
+    await reply_plain(update, conversation.RESET_DONE)
 
 
 async def mode_command(update: Update, context: Context) -> None:
-    modes: list[str] = list(_service(context).modes)
-    if len(modes) <= 1:
-        await reply_plain(update, f"当前只配置了一种回答模式：{modes[0] if modes else 'extractive'}。")
-        return
     user = update.effective_user
-    if not _config(context).is_admin(user.id if user else None):
-        await reply_plain(update, "仅管理员可以切换回答模式。")
-        return
-    current = context.chat_data.get("mode") or _service(context).default_mode
-    wanted = " ".join(context.args or []).strip()
-    if not wanted:
-        await reply_plain(update, f"当前回答模式：{current}\n可用模式：{'、'.join(modes)}\n用法：/mode 模式")
-    elif wanted not in modes:
-        await reply_plain(update, f"未知模式：{wanted}\n可用模式：{'、'.join(modes)}")
-    else:
-        context.chat_data["mode"] = wanted
-        await reply_plain(update, f"已切换为 {wanted} 模式。")
+    message, chosen = conversation.switch_mode(
+        _service(context),
+        context.chat_data.get("mode"),
+        _config(context).is_admin(user.id if user else None),
+        " ".join(context.args or []).strip(),
+    )
+    if chosen:
+        context.chat_data["mode"] = chosen
+    await reply_plain(update, message)
 
 
 async def feedback_command(update: Update, context: Context) -> None:
@@ -356,14 +336,13 @@ async def feedback_command(update: Update, context: Context) -> None:
         return
     last = await asyncio.to_thread(_service(context).last_answer, session_id(chat.id))
     user = update.effective_user
-    await asyncio.to_thread(
-        _feedback(context).add_feedback,
+    await _answer_log(context).feedback(
         last.answer_id if last else "",
         "comment",
-        comment[:4000],
+        comment,
         feedback_source(chat.id, user.id if user else None),
     )
-    await reply_plain(update, "感谢您的反馈，我们会认真参考！")
+    await reply_plain(update, conversation.FEEDBACK_THANKS)
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -400,14 +379,10 @@ async def callback_query(update: Update, context: Context) -> None:
             await query.answer("您已经评价过这条回答了，谢谢！")
             return
         voted.add(key)
-        await asyncio.to_thread(
-            _feedback(context).add_feedback,
-            answer_id,
-            rating,
-            "",
-            feedback_source(chat.id if chat else None, key[1]),
+        await _answer_log(context).feedback(
+            answer_id, rating, "", feedback_source(chat.id if chat else None, key[1])
         )
-        await query.answer("感谢反馈！👍" if rating == "up" else "感谢反馈，我们会改进。")
+        await query.answer(conversation.RATING_THANKS[rating])
     elif kind == "ex":
         await query.answer()
         examples = rendering.EXAMPLE_QUESTIONS

@@ -8,16 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from bot.answer import Answer, Citation
-from bot.telegram import handlers, rendering
-from bot.telegram.builder import COMMANDS
-from tests.bot.telegram.conftest import (
+from bot.channels.telegram import handlers, rendering
+from bot.channels.telegram.builder import COMMANDS
+from tests.bot.channels.telegram.conftest import (
     callback_update,
     feed,
     make_settings,
     message,
     text_update,
 )
-from tests.bot.telegram.fake_bot_api import FakeBotAPI
+from tests.bot.channels.telegram.fake_bot_api import FakeBotAPI
 
 QUESTION = "淄博新基建计划的基本原则有哪些？"
 TAG = re.compile(r"</?([a-z]+)>")
@@ -372,7 +372,7 @@ def test_run_with_polling_against_fake_server(api: FakeBotAPI, tmp_path: Path) -
     """Real getUpdates polling: the queued update is fetched once and answered."""
     import asyncio
 
-    from bot.telegram.builder import build_application
+    from bot.channels.telegram.builder import build_application
 
     fake = FakeService("轮询回答")
     api.updates.append(text_update(QUESTION, chat_id=9, user_id=9))
