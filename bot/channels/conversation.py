@@ -1,6 +1,6 @@
 """What every chat channel does the same way, whatever its platform.
 
-- `incoming_text`: the one check of text a user sent (later: `bot.text_input.clean_text`).
+- `incoming_text`: the one check of text a user sent (`bot.text_input`'s rule, as for the API).
 - `Access`: allowlists of users and chats, admins; `RateLimiter`: questions per user per minute.
 - `session_id` / `feedback_source`: how a chat becomes a conversation and a feedback row.
 - `AnswerLog`: feedback and the answer log in the shared `FeedbackStore` (what `policybot eval export-feedback`
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Iterable
@@ -28,6 +27,7 @@ from bot.channels.delivery import DeliveryError
 from bot.channels.rendering import Paragraph
 from bot.feedback_store import FeedbackStore
 from bot.service import MAX_QUESTION_CHARS, InvalidQuestion
+from bot.text_input import text_problem
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,6 @@ EMPTY_MENTION = "请在 @我 之后写上要咨询的政策问题。"
 RESET_DONE = "已清空本对话的上下文，可以开始新的问题。"
 MAX_FEEDBACK_CHARS = 4000
 
-_SURROGATE_OR_NUL = re.compile("[\ud800-\udfff\x00]")
 
 
 class UnusableText(ValueError):
@@ -55,10 +54,11 @@ class UnusableText(ValueError):
 
 
 def incoming_text(text: str | None, *, max_chars: int = MAX_QUESTION_CHARS) -> str:
-    """Every channel's user text goes through here once: lone UTF-16 surrogates or NUL are refused, the rest
-    is stripped and limited to `max_chars`. One function, so it can delegate to `bot.text_input.clean_text`."""
+    """Every channel's user text goes through here once, under the rule the API applies (`bot.text_input`: lone
+    UTF-16 surrogates, NUL and other control characters, bidi controls are refused with a short message); the rest
+    is stripped and limited to `max_chars`."""
     text = (text or "").strip()
-    if _SURROGATE_OR_NUL.search(text):
+    if text_problem(text) is not None:
         raise UnusableText(UNUSABLE)
     if len(text) > max_chars:
         raise UnusableText(TOO_LONG.format(n=len(text), limit=max_chars))

@@ -22,8 +22,8 @@ from bot.channels.rendering import MarkdownMarkup, Markup, Piece, paginate, utf8
 from bot.channels.telegram.rendering import HTML, tg_len
 
 
-@pytest.mark.parametrize("text", ["问题\ud800", "\udfff", "问\x00题"])
-def test_incoming_text_refuses_lone_surrogates_and_nul(text: str) -> None:
+@pytest.mark.parametrize("text", ["问题\ud800", "\udfff", "问\x00题", "问\x1b[31m题", "\u202e题目"])
+def test_incoming_text_refuses_what_the_api_refuses(text: str) -> None:
     with pytest.raises(UnusableText) as caught:
         incoming_text(text)
     assert str(caught.value) == UNUSABLE
