@@ -19,7 +19,7 @@ from bot.attribution import attributed_documents
 from bot.condense import Condensed, condense
 from bot.evidence import Unit, UnitVectors, corpus_text, latest_year, term_weights
 from bot.gate import GateDecision, RelevanceGate, gate_features, label_match
-from bot.notices import document_notices
+from bot.notices import document_notices, validity_statement
 from bot.prompts import without_instructions
 from bot.question import QuestionAnalysis, analyze, asked_part, place_names
 from bot.question import warm_up as question_warm_up
@@ -172,6 +172,12 @@ class AnswerChain:
             state.decision = GateDecision(False, 0.0, {}, "没有检索到相关条文")
         else:
             state.decision = self.gate.decide(self.gate_features(state))
+            if not state.decision.answerable and _retrievers_agree(state.passages):
+                # the word-based and the meaning-based retriever independently put the same passage first: the
+                # question is about it, however differently it is worded (paraphrase, English, colloquial)
+                state.decision = GateDecision(
+                    True, state.decision.score, {**state.decision.features, "agree": 1.0}
+                )
         if not state.decision.answerable:
             state.refused, state.refusal_reason = True, state.decision.reason
 
@@ -246,11 +252,23 @@ class AnswerChain:
             self._similarity(state),
         )
         state.draft = draft
+        if draft.kind == "metadata" and {"status", "period"} & set(state.analysis.metadata_fields):
+            draft.preface = self._validity(draft)
         if draft.refusal_reason or not draft.units:
             state.refused = True
             state.refusal_reason = draft.refusal_reason or "检索到的条文中没有可以引用的句子"
             return
         state.answer, state.citations = compose_extractive(draft, state.passages)
+
+    def _validity(self, draft: Draft) -> str:
+        """Validity and period answered from the cited documents' fields and today's date."""
+        snapshot = self.library.live.current()
+        statements = []
+        for doc_id in dict.fromkeys(u.chunk.doc_id for u in draft.units):
+            entry = snapshot.documents.get(doc_id)
+            if entry:
+                statements.append(validity_statement(entry["summary"], self.clock()))
+        return "".join(s for s in statements if s)
 
     def _generative(self, state: ChainState, generator: Generator) -> None:
         passages = state.passages
@@ -305,6 +323,11 @@ def build_chain(chain: AnswerChain) -> Runnable[ChainState, ChainState]:
 def elapsed_ms(started: float) -> float:
     """Milliseconds since a `time.perf_counter()` reading, as the timings_ms fields show them."""
     return round((time.perf_counter() - started) * 1000, 3)
+
+
+def _retrievers_agree(passages: Sequence[Passage]) -> bool:
+    """BM25 and dense retrieval both ranked the first passage first."""
+    return bool(passages) and passages[0].bm25_rank == 0 and passages[0].dense_rank == 0
 
 
 def _with_hint(analysis: QuestionAnalysis, condensed: Condensed | None) -> QuestionAnalysis:
@@ -365,8 +388,17 @@ def compose_extractive(draft: Draft, passages: Sequence[Passage]) -> tuple[str, 
     citations: list[Citation] = []
     lines: list[str] = []
     current_doc = None
-    for unit in draft.units:
+    items = 0
+    for index, unit in enumerate(draft.units):
         chunk = unit.chunk
+        if index in draft.continued and lines:
+            # the content under a list item's heading, on the heading's line
+            n = len(citations) + 1
+            citations.append(
+                _citation(n, Passage(chunk=chunk, score=score_of.get(chunk.chunk_id, 0.0)), unit)
+            )
+            lines[-1] += f" {_flat(unit.text)}[{n}]"
+            continue
         if chunk.doc_id != current_doc:
             current_doc = chunk.doc_id
             number = f"（{chunk.doc_number}）" if chunk.doc_number else ""
@@ -377,8 +409,11 @@ def compose_extractive(draft: Draft, passages: Sequence[Passage]) -> tuple[str, 
             lines.append(lead + "：")
         n = len(citations) + 1
         citations.append(_citation(n, Passage(chunk=chunk, score=score_of.get(chunk.chunk_id, 0.0)), unit))
-        prefix = f"{len(citations)}. " if draft.kind == "list" else ""
+        items += 1
+        prefix = f"{items}. " if draft.kind == "list" else ""
         lines.append(f"{prefix}{_flat(unit.text)}[{n}]")
+    if draft.preface:
+        lines.insert(0, draft.preface)
     return "\n".join(lines), citations
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.chunking import Chunk, heading_level
+from retrieval.chunking import Chunk, heading_label, heading_level
 from retrieval.embeddings import SIMILARITY_DECIMALS
 from retrieval.index import IndexSnapshot
 from retrieval.lexical import SYNONYMS, tokenize
@@ -151,6 +151,36 @@ def units_of(chunk: Chunk) -> list[Unit]:
         if text[start:b].strip():
             units.append(_unit(chunk, start, b, lone_heading))
     return [u for u in units if u.text.strip()]
+
+
+def heading_depth(unit: Unit) -> int | None:
+    """Which section of its chunk's path the unit is the heading line of (0 = the top one), or None for content.
+
+    Chunks carry the heading lines of the sections they open ("二、重点任务" above "1.发展…"); such a line, or a
+    bullet's lead phrase that is all of its section's name ("3. 推进信息网络演进升级。"), is context for the
+    content under it: it belongs in the citation's section path, never alone in an answer."""
+    if not heading_level(unit.text):
+        return None
+    label = compact(heading_label(unit.text))
+    for depth, part in enumerate(unit.chunk.section_parts):
+        if compact(heading_label(part)) == label and _bare(unit.text):
+            return depth
+    return None
+
+
+def _strip_dash(text: str) -> str:
+    return text.strip().lstrip("—-").strip()
+
+
+def _bare(text: str) -> bool:
+    """Nothing but a section's name (and its full stop)."""
+    return len(compact(_strip_dash(text)).rstrip("。.；;：:")) <= len(compact(heading_label(text))) + 1
+
+
+def is_ancestor_heading(unit: Unit) -> bool:
+    """The heading line of a section above the unit's own (context, never an answer or an item)."""
+    depth = heading_depth(unit)
+    return depth is not None and depth < len(unit.chunk.section_parts) - 1
 
 
 def _unit(chunk: Chunk, a: int, b: int, is_heading: bool) -> Unit:

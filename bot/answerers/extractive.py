@@ -17,6 +17,8 @@ from bot.evidence import (
     Unit,
     cloze_match,
     has_number,
+    heading_depth,
+    is_ancestor_heading,
     salient_terms,
     unit_score,
     units_of,
@@ -67,6 +69,8 @@ class Draft:
     list_items: list[str] = field(default_factory=list)
     refusal_reason: str | None = None
     kind: str = "sentences"
+    continued: set[int] = field(default_factory=set)  # list units that continue the previous item's line
+    preface: str = ""  # a statement derived from document fields (validity), shown before the quotes
 
 
 def strip_numbering(label: str) -> str:
@@ -132,7 +136,7 @@ class ExtractiveAnswerer:
         restating: list[int] = []
         for rank, passage in enumerate(passages):
             for unit in units_of(passage.chunk):
-                if unit.text.startswith("【片段") or unit.is_heading:
+                if unit.text.startswith("【片段") or unit.is_heading or is_ancestor_heading(unit):
                     continue
                 cloze = cloze_match(contexts, unit)
                 if rank < 3 or cloze >= CLOZE_MIN:
@@ -187,16 +191,19 @@ class ExtractiveAnswerer:
     def _after_lead(unit: Unit) -> Unit | None:
         """When the best sentence only names its section (a bullet's lead phrase), the content is the
         sentence after it."""
-        units = [u for u in units_of(unit.chunk) if not u.is_heading]
-        if not units or units[0].start != unit.start or len(unit.text) > 40 or len(units) < 2:
+        units = [u for u in units_of(unit.chunk) if not u.is_heading and not is_ancestor_heading(u)]
+        position = next((i for i, u in enumerate(units) if u.start == unit.start), None)
+        if position is None or position + 1 >= len(units):
             return None
-        return units[1]
+        if (position == 0 and len(unit.text) <= 40) or heading_depth(unit) is not None:
+            return units[position + 1]
+        return None
 
     @staticmethod
     def _section_lead(unit: Unit) -> Unit | None:
         """The sentence that names the section (e.g. a bullet's lead phrase), for context."""
         units = units_of(unit.chunk)
-        first = next((u for u in units if not u.is_heading), None)
+        first = next((u for u in units if not u.is_heading and not is_ancestor_heading(u)), None)
         if first is None or first.start == unit.start or len(first.text) > 60:
             return None
         return first
@@ -225,14 +232,27 @@ class ExtractiveAnswerer:
                         u for c in doc_chunks if c.section_parts[: depth + 1] == child for u in units_of(c)
                     ]
                     return Draft(units=units[: self.max_units + 2], list_items=[PATH_SEPARATOR.join(child)])
-                units = []
+                units: list[Unit] = []
+                continued: set[int] = set()
+                items: list[str] = []
                 for child in children:
                     first = next(c for c in doc_chunks if c.section_parts[: depth + 1] == child)
-                    item_units = [u for u in units_of(first) if u.chunk.section_parts[: depth + 1] == child]
-                    item_units = [u for u in item_units if compact(u.text) != compact(parent[-1])]
-                    if item_units:
-                        units.append(item_units[0])
-                return Draft(units=units, list_items=[PATH_SEPARATOR.join(c) for c in children], kind="list")
+                    item_units = [
+                        u
+                        for u in units_of(first)
+                        if u.chunk.section_parts[: depth + 1] == child
+                        and compact(u.text) != compact(parent[-1])
+                        and not _heading_above(u, depth + 1)
+                    ]
+                    if not item_units:
+                        continue
+                    items.append(PATH_SEPARATOR.join(child))
+                    units.append(item_units[0])
+                    if heading_depth(item_units[0]) is not None and len(item_units) > 1:
+                        # a heading is no item on its own: the content under it comes along, on its line
+                        continued.add(len(units))
+                        units.append(item_units[1])
+                return Draft(units=units, list_items=items, kind="list", continued=continued)
         return Draft()
 
     # -- document fields ---------------------------------------------------------------------------
@@ -241,7 +261,12 @@ class ExtractiveAnswerer:
         for doc_id in doc_ids:
             summary = snapshot.documents.get(doc_id, {}).get("summary", {})
             units = [u for c in snapshot.chunks_of(doc_id) for u in units_of(c)]
-            for field_name in analysis.metadata_fields:
+            # whether a document still applies is answered with its period as well as its status
+            wanted = [
+                *analysis.metadata_fields,
+                *(["period"] if "status" in analysis.metadata_fields else []),
+            ]
+            for field_name in dict.fromkeys(wanted):
                 unit = _metadata_unit(field_name, summary, units)
                 if unit is not None and unit not in found:
                     found.append(unit)
@@ -300,6 +325,12 @@ def _documents_asked_about(
         if match and match not in chosen:
             chosen.append(match)
     return chosen or ranked[:1]
+
+
+def _heading_above(unit: Unit, level: int) -> bool:
+    """The unit is the heading line of a section above `level` in its chunk's path (e.g. "二、重点任务")."""
+    depth = heading_depth(unit)
+    return depth is not None and depth < level - 1
 
 
 def _adds_terms(terms: dict[str, float], unit: Unit, chosen: Sequence[Unit]) -> bool:

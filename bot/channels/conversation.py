@@ -48,7 +48,6 @@ RESET_DONE = "已清空本对话的上下文，可以开始新的问题。"
 MAX_FEEDBACK_CHARS = 4000
 
 
-
 class UnusableText(ValueError):
     """Text a channel will not pass on; `str(exc)` is the short Chinese message for the user."""
 
