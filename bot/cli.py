@@ -299,6 +299,29 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write the run as the baseline (--compare path or default)",
     )
+    evaluate.add_argument(
+        "--corpus",
+        type=Path,
+        metavar="DIR",
+        help="bring your own corpus: index DIR into a throw-away data directory and score the --dataset FILE "
+        "of reference answers (question, answer) against it",
+    )
+    evaluate.add_argument("--limit", type=int, metavar="N", help="--corpus: only the first N questions")
+    evaluate.add_argument(
+        "--evidence-removed",
+        type=int,
+        default=30,
+        metavar="N",
+        help="--corpus: ask N questions again on a copy without their evidence; all should be refused (0 = off)",
+    )
+    evaluate.add_argument(
+        "--seed", type=int, default=16, help="--corpus: seed choosing the evidence-removed items"
+    )
+    evaluate.add_argument(
+        "--plain-files",
+        action="store_true",
+        help="--corpus: write the corpus out as one plain-text file per article/paragraph (no front matter) first",
+    )
     evaluate.add_argument("--reports-dir", type=Path, help="default evals/reports")
     evaluate.add_argument("--no-judge", action="store_true", help="no LLM judge even when an endpoint is set")
     evaluate.add_argument("--no-progress", action="store_true")

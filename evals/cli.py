@@ -36,6 +36,8 @@ def _err(message: str) -> None:
 
 def run_eval(args: argparse.Namespace, settings: Settings, service: Any = None) -> int:
     try:
+        if getattr(args, "corpus", None) is not None:
+            return _run_external(args, settings)
         if args.action in TOOL_ACTIONS:
             return _run_tool(args, settings, service.library if service is not None else None)
         return _run_suites(args, settings, service)
@@ -57,8 +59,8 @@ def _make_service(settings: Settings) -> Any:
     )
 
 
-def _report_dir(root: Path) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+def _report_dir(root: Path, suffix: str = "") -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S") + suffix
     out, n = root / stamp, 1
     while out.exists():
         n += 1
@@ -172,6 +174,53 @@ def _run_suites(args: argparse.Namespace, settings: Settings, service: Any) -> i
             print(f"baseline written: {args.compare or BASELINE}")
     failed = bool(problems) or (comparison is not None and not comparison.ok and not args.update_baseline)
     return 1 if failed else 0
+
+
+# -- bring your own corpus ----------------------------------------------------------------------------
+def _run_external(args: argparse.Namespace, settings: Settings) -> int:
+    from evals.external import markdown, run_external, write_external_reports
+
+    if args.action != "all" or not args.dataset or len(args.dataset) != 1:
+        _err(
+            "--corpus DIR needs exactly one --dataset FILE (reference answers: question, answer) and no suite"
+        )
+        return 2
+    if args.compare or args.update_baseline or args.fail_under:
+        _err("--corpus runs are not compared with the baseline (--compare/--update-baseline/--fail-under)")
+        return 2
+    if args.mode and len(args.mode) > 1:
+        _err("--corpus takes one --mode")
+        return 2
+    if not args.corpus.is_dir():
+        _err(f"{args.corpus}: not a directory")
+        return 2
+    created = time.strftime("%Y-%m-%dT%H:%M:%S")
+    run = run_external(
+        settings,
+        args.corpus,
+        args.dataset[0],
+        limit=args.limit,
+        evidence_removed=args.evidence_removed,
+        seed=args.seed,
+        plain_files=args.plain_files,
+        mode=args.mode[0] if args.mode else None,
+        show_progress=not args.no_progress,
+    )
+    out = write_external_reports(_report_dir(args.reports_dir or REPORTS_DIR, "-external"), run, created)
+    if args.json:
+        payload = {
+            "metrics": run.metrics(),
+            "index": run.index.as_dict(),
+            "reports": str(out),
+            "seconds": round(run.seconds, 2),
+        }
+        if run.evidence_removed is not None:
+            payload["evidence_removed"] = run.evidence_removed.metrics()
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(markdown(run))
+        print(f"eval took {run.seconds:.1f} s; reports: {out}/report.md")
+    return 0
 
 
 # -- dataset tools ------------------------------------------------------------------------------------
