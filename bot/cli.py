@@ -252,7 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser(
         "eval",
         help="run the eval suites, compare with the baseline, check/convert datasets",
-        description="Runs every suite (retrieval, QA, multi-turn) for the chosen configurations and writes "
+        description="Runs every suite (retrieval, QA, multi-turn, test split, paraphrases) for the chosen "
+        "configurations and writes "
         "evals/reports/<timestamp>/report.{json,md,html}; or a dataset tool. See evals/README.md.",
     )
     evaluate.add_argument(
@@ -264,17 +265,28 @@ def build_parser() -> argparse.ArgumentParser:
             "retrieval",
             "qa",
             "multiturn",
+            "test",
+            "paraphrase",
             "check-dataset",
             "import-csv",
             "export-csv",
             "export-feedback",
         ],
-        help="suites (all; retrieval; qa = QA and multi-turn; multiturn), or a dataset tool: check-dataset PATH, "
+        help="suites (all; retrieval; qa = QA and multi-turn; multiturn; test = the frozen test split; "
+        "paraphrase), or a dataset tool: check-dataset PATH, "
         "import-csv CSV OUT.jsonl, export-csv JSONL OUT.csv, export-feedback [--out PATH]",
     )
     evaluate.add_argument("paths", nargs="*", type=Path, help="files for the dataset tools")
     evaluate.add_argument(
         "--dataset", type=Path, action="append", help="JSONL dataset (retrieval or QA, detected); repeatable"
+    )
+    evaluate.add_argument(
+        "--test-dataset", type=Path, help="the frozen test split (default evals/datasets/qa_test.jsonl)"
+    )
+    evaluate.add_argument(
+        "--paraphrase-dataset",
+        type=Path,
+        help="paraphrases of dev items (default evals/datasets/paraphrases.jsonl)",
     )
     evaluate.add_argument("--mode", action="append", choices=modes, help="answer mode(s) for QA; repeatable")
     evaluate.add_argument(

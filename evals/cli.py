@@ -14,7 +14,14 @@ from typing import Any
 
 from bot.config import Settings
 from evals.compare import check_thresholds, compare, load_baseline, parse_threshold, write_baseline
-from evals.datasets import QA_DATASET, RETRIEVAL_DATASET, DatasetError, detect_format
+from evals.datasets import (
+    PARAPHRASE_DATASET,
+    QA_DATASET,
+    QA_TEST_DATASET,
+    RETRIEVAL_DATASET,
+    DatasetError,
+    detect_format,
+)
 from evals.qa_eval import EVAL_DATE
 from evals.retrieval_eval import RETRIEVERS
 from evals.runner import SUITES, run_suites, snapshot
@@ -26,6 +33,8 @@ SUITE_ACTIONS = {
     "retrieval": ("retrieval",),
     "qa": ("qa", "multiturn"),
     "multiturn": ("multiturn",),
+    "test": ("test",),
+    "paraphrase": ("paraphrase",),
 }
 TOOL_ACTIONS = ("check-dataset", "import-csv", "export-csv", "export-feedback")
 
@@ -75,6 +84,11 @@ def _run_suites(args: argparse.Namespace, settings: Settings, service: Any) -> i
     suites = SUITE_ACTIONS[args.action]
     retrieval_dataset: Path | None = RETRIEVAL_DATASET
     qa_dataset: Path | None = QA_DATASET
+    # the frozen test split and the paraphrases: their own options; with --dataset only when given
+    test_dataset: Path | None = args.test_dataset or (None if args.dataset else QA_TEST_DATASET)
+    paraphrase_dataset: Path | None = args.paraphrase_dataset or (
+        None if args.dataset else PARAPHRASE_DATASET
+    )
     if args.dataset:
         retrieval_dataset = qa_dataset = None
         for path in args.dataset:
@@ -82,6 +96,13 @@ def _run_suites(args: argparse.Namespace, settings: Settings, service: Any) -> i
                 retrieval_dataset = path
             else:
                 qa_dataset = path
+    for option, path in (
+        ("--test-dataset", args.test_dataset),
+        ("--paraphrase-dataset", args.paraphrase_dataset),
+    ):
+        if path is not None and not path.is_file():
+            _err(f"{option} {path}: file not found")
+            return 2
     baseline = None
     if args.compare and not (args.update_baseline and not args.compare.exists()):
         try:
@@ -102,9 +123,9 @@ def _run_suites(args: argparse.Namespace, settings: Settings, service: Any) -> i
     if args.mode:
         modes = list(dict.fromkeys(args.mode))
     elif baseline is not None:  # compare what the baseline holds
-        modes = list(dict.fromkeys(m for s in ("qa", "multiturn") for m in base_suites.get(s, {}))) or [
-            "extractive"
-        ]
+        modes = list(
+            dict.fromkeys(m for s in SUITES if s != "retrieval" for m in base_suites.get(s, {}))
+        ) or ["extractive"]
     elif args.update_baseline:
         modes = ["extractive"]  # the committed baseline is the deterministic default
     else:
@@ -129,20 +150,24 @@ def _run_suites(args: argparse.Namespace, settings: Settings, service: Any) -> i
         modes=modes,
         retrieval_dataset=retrieval_dataset,
         qa_dataset=qa_dataset,
+        test_dataset=test_dataset,
+        paraphrase_dataset=paraphrase_dataset,
         judge=judge,
         show_progress=not args.no_progress,
     )
-    if not run.retrieval and not run.qa and not run.multiturn:
+    for note in run.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if not run.retrieval and not run.qa_suites():
         _err("nothing to evaluate (no dataset for the chosen suites)")
         return 2
     snap = snapshot(run)
     comparison = None
     if baseline is not None:
         comparison = compare(snap, baseline, args.tolerance, name=str(args.compare))
-        if baseline.get("datasets") and baseline["datasets"] != snap["datasets"]:
-            comparison.missing_configs.append(
-                f"(datasets differ: baseline {baseline['datasets']}, now {snap['datasets']})"
-            )
+        before, now = baseline.get("datasets") or {}, snap["datasets"]
+        changed = {k: (before[k], now[k]) for k in before if k in now and before[k] != now[k]}
+        if changed:
+            comparison.missing_configs.append(f"(datasets differ: {changed})")
     problems = check_thresholds(run.metrics(), thresholds)
     extra = {
         "index_version": service.library.live.current().version,
@@ -162,6 +187,8 @@ def _run_suites(args: argparse.Namespace, settings: Settings, service: Any) -> i
             "reports": str(out),
             "seconds": round(run.seconds, 2),
         }
+        if run.notes:
+            payload["notes"] = run.notes
         if comparison is not None:
             payload["comparison"] = comparison.as_dict()
         if problems:

@@ -11,6 +11,10 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 DATASETS_DIR = Path(__file__).parent / "datasets"
 RETRIEVAL_DATASET = DATASETS_DIR / "retrieval.jsonl"
 QA_DATASET = DATASETS_DIR / "qa.jsonl"
+# the frozen test split (same format as qa.jsonl) and paraphrases of dev items, written blind; never tuned on
+QA_TEST_DATASET = DATASETS_DIR / "qa_test.jsonl"
+PARAPHRASE_DATASET = DATASETS_DIR / "paraphrases.jsonl"
+PARAPHRASE_STYLES = ("other_words", "colloquial", "longer", "shorter", "traditional", "english")
 
 DatasetKind = Literal["retrieval", "qa"]
 QA_FIELDS = ("id", "type", "question", "answerable", "expect_all", "expect_none", "evidence", "turns")
@@ -81,6 +85,13 @@ class QAItem(BaseModel):
     @property
     def multi_turn(self) -> bool:
         return bool(self.turns)
+
+
+class ParaphraseItem(QAItem):
+    """A QA item that rephrases a dev item (`paraphrase_of`: its id in qa.jsonl) in one `style`."""
+
+    paraphrase_of: str = Field(min_length=1)
+    style: Literal["other_words", "colloquial", "longer", "shorter", "traditional", "english"]
 
 
 def _format_error(exc: ValidationError) -> str:
