@@ -106,16 +106,19 @@ def iter_lines(path: Path) -> list[tuple[int, str]]:
     ]
 
 
-def load_jsonl(path: Path, model: type[BaseModel]) -> list[Any]:
+def load_jsonl(path: Path, model: type[BaseModel], *, default_ids: bool = False) -> list[Any]:
     """All items of a dataset, or a DatasetError listing every problem with its line number."""
-    items, problems = parse_jsonl(path, model)
+    items, problems = parse_jsonl(path, model, default_ids=default_ids)
     if problems:
         raise DatasetError(path, problems)
     return items
 
 
-def parse_jsonl(path: Path, model: type[BaseModel]) -> tuple[list[Any], list[str]]:
-    """Valid items and line-numbered problems (invalid JSON, schema, duplicate ids)."""
+def parse_jsonl(
+    path: Path, model: type[BaseModel], *, default_ids: bool = False
+) -> tuple[list[Any], list[str]]:
+    """Valid items and line-numbered problems (invalid JSON, schema, duplicate ids). With `default_ids`, an
+    item without `id` gets `line<N>` and a numeric id becomes a string (for formats where id is optional)."""
     if not path.is_file():
         return [], [f"{path}: file not found"]
     items: list[Any] = []
@@ -130,6 +133,8 @@ def parse_jsonl(path: Path, model: type[BaseModel]) -> tuple[list[Any], list[str
         if not isinstance(data, dict):
             problems.append(f"line {number}: expected a JSON object")
             continue
+        if default_ids:
+            data["id"] = str(data.get("id", f"line{number}"))
         try:
             item = model.model_validate(data)
         except ValidationError as exc:

@@ -4,7 +4,6 @@ for the top passage `/v1/search` returns for the question (a baseline column).""
 
 from __future__ import annotations
 
-import json
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -12,10 +11,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from tqdm import tqdm
 
-from evals.datasets import DatasetError, iter_lines
+from evals.datasets import DatasetError, load_jsonl
 from evals.metrics import contains_reference, percentile, rouge_l_f1, safe_ratio
 
 # fields whose value names a question category, in order of preference, for the per-category breakdown
@@ -42,36 +41,7 @@ class ReferenceItem(BaseModel):
 def load_reference(path: Path, limit: int | None = None) -> list[ReferenceItem]:
     """The items of a reference-answer JSONL file (the first `limit`), or a DatasetError listing every bad
     line with its number. An item without `id` gets `line<N>`."""
-    if not path.is_file():
-        raise DatasetError(path, [f"{path}: file not found"])
-    items: list[ReferenceItem] = []
-    problems: list[str] = []
-    seen: dict[str, int] = {}
-    for number, line in iter_lines(path):
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"line {number}: invalid JSON ({exc.msg} at column {exc.colno})")
-            continue
-        if not isinstance(data, dict):
-            problems.append(f"line {number}: expected a JSON object")
-            continue
-        data.setdefault("id", f"line{number}")
-        if isinstance(data["id"], int):
-            data["id"] = str(data["id"])
-        try:
-            item = ReferenceItem.model_validate(data)
-        except ValidationError as exc:
-            detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'item'}: {e['msg']}" for e in exc.errors())
-            problems.append(f"line {number}: {detail}")
-            continue
-        if item.id in seen:
-            problems.append(f"line {number}: duplicate id {item.id!r} (first on line {seen[item.id]})")
-            continue
-        seen[item.id] = number
-        items.append(item)
-    if problems:
-        raise DatasetError(path, problems)
+    items = load_jsonl(path, ReferenceItem, default_ids=True)
     if not items:
         raise DatasetError(path, [f"{path}: the dataset is empty"])
     return items[:limit] if limit else items
