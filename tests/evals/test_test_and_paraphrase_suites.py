@@ -142,10 +142,15 @@ def test_dev_test_and_paraphrase_suites_side_by_side(
     assert "new (not in the baseline, not compared): test/extractive, paraphrase/extractive" in out
     assert "RESULT: no regression" in out
 
-    report = max(
-        (json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "reports").glob("*/report.json")),
-        key=lambda d: "test" in d["metrics"],
+    latest = max(
+        (tmp_path / "reports").iterdir(),
+        key=lambda d: "test" in json.loads((d / "report.json").read_text(encoding="utf-8"))["metrics"],
     )
+    page = (latest / "report.html").read_text(encoding="utf-8")
+    assert (
+        "Dev and test side by side" in page and "dev/extractive" in page and "extractive consistency" in page
+    )
+    report = json.loads((latest / "report.json").read_text(encoding="utf-8"))
     assert report["metrics"]["test"]["extractive"]["n"] == 3
     assert {i["id"] for i in report["test"]["extractive"]["items"]} == {"t-1", "t-2", "t-3"}
     # the test split holds dev items under new ids: they are asked and scored the same way
