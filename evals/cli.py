@@ -14,7 +14,14 @@ from typing import Any
 
 from bot.config import Settings
 from evals.compare import check_thresholds, compare, load_baseline, parse_threshold, write_baseline
-from evals.datasets import QA_DATASET, RETRIEVAL_DATASET, DatasetError, detect_format
+from evals.datasets import (
+    PARAPHRASE_DATASET,
+    QA_DATASET,
+    QA_TEST_DATASET,
+    RETRIEVAL_DATASET,
+    DatasetError,
+    detect_format,
+)
 from evals.qa_eval import EVAL_DATE
 from evals.retrieval_eval import RETRIEVERS
 from evals.runner import SUITES, run_suites, snapshot
@@ -26,6 +33,8 @@ SUITE_ACTIONS = {
     "retrieval": ("retrieval",),
     "qa": ("qa", "multiturn"),
     "multiturn": ("multiturn",),
+    "test": ("test",),
+    "paraphrase": ("paraphrase",),
 }
 TOOL_ACTIONS = ("check-dataset", "import-csv", "export-csv", "export-feedback")
 
@@ -36,6 +45,8 @@ def _err(message: str) -> None:
 
 def run_eval(args: argparse.Namespace, settings: Settings, service: Any = None) -> int:
     try:
+        if getattr(args, "corpus", None) is not None:
+            return _run_external(args, settings)
         if args.action in TOOL_ACTIONS:
             return _run_tool(args, settings, service.library if service is not None else None)
         return _run_suites(args, settings, service)
@@ -57,8 +68,8 @@ def _make_service(settings: Settings) -> Any:
     )
 
 
-def _report_dir(root: Path) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+def _report_dir(root: Path, suffix: str = "") -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S") + suffix
     out, n = root / stamp, 1
     while out.exists():
         n += 1
@@ -73,6 +84,11 @@ def _run_suites(args: argparse.Namespace, settings: Settings, service: Any) -> i
     suites = SUITE_ACTIONS[args.action]
     retrieval_dataset: Path | None = RETRIEVAL_DATASET
     qa_dataset: Path | None = QA_DATASET
+    # the frozen test split and the paraphrases: their own options; with --dataset only when given
+    test_dataset: Path | None = args.test_dataset or (None if args.dataset else QA_TEST_DATASET)
+    paraphrase_dataset: Path | None = args.paraphrase_dataset or (
+        None if args.dataset else PARAPHRASE_DATASET
+    )
     if args.dataset:
         retrieval_dataset = qa_dataset = None
         for path in args.dataset:
@@ -80,6 +96,13 @@ def _run_suites(args: argparse.Namespace, settings: Settings, service: Any) -> i
                 retrieval_dataset = path
             else:
                 qa_dataset = path
+    for option, path in (
+        ("--test-dataset", args.test_dataset),
+        ("--paraphrase-dataset", args.paraphrase_dataset),
+    ):
+        if path is not None and not path.is_file():
+            _err(f"{option} {path}: file not found")
+            return 2
     baseline = None
     if args.compare and not (args.update_baseline and not args.compare.exists()):
         try:
@@ -100,9 +123,9 @@ def _run_suites(args: argparse.Namespace, settings: Settings, service: Any) -> i
     if args.mode:
         modes = list(dict.fromkeys(args.mode))
     elif baseline is not None:  # compare what the baseline holds
-        modes = list(dict.fromkeys(m for s in ("qa", "multiturn") for m in base_suites.get(s, {}))) or [
-            "extractive"
-        ]
+        modes = list(
+            dict.fromkeys(m for s in SUITES if s != "retrieval" for m in base_suites.get(s, {}))
+        ) or ["extractive"]
     elif args.update_baseline:
         modes = ["extractive"]  # the committed baseline is the deterministic default
     else:
@@ -127,10 +150,14 @@ def _run_suites(args: argparse.Namespace, settings: Settings, service: Any) -> i
         modes=modes,
         retrieval_dataset=retrieval_dataset,
         qa_dataset=qa_dataset,
+        test_dataset=test_dataset,
+        paraphrase_dataset=paraphrase_dataset,
         judge=judge,
         show_progress=not args.no_progress,
     )
-    if not run.retrieval and not run.qa and not run.multiturn:
+    for note in run.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if not run.retrieval and not run.qa_suites():
         _err("nothing to evaluate (no dataset for the chosen suites)")
         return 2
     snap = snapshot(run)
@@ -139,10 +166,10 @@ def _run_suites(args: argparse.Namespace, settings: Settings, service: Any) -> i
         comparison = compare(
             snap, baseline, args.tolerance, name=str(args.compare), reference_items=args.reference_items
         )
-        if baseline.get("datasets") and baseline["datasets"] != snap["datasets"]:
-            comparison.missing_configs.append(
-                f"(datasets differ: baseline {baseline['datasets']}, now {snap['datasets']})"
-            )
+        before, now = baseline.get("datasets") or {}, snap["datasets"]
+        changed = {k: (before[k], now[k]) for k in before if k in now and before[k] != now[k]}
+        if changed:
+            comparison.missing_configs.append(f"(datasets differ: {changed})")
     problems = check_thresholds(run.metrics(), thresholds)
     extra = {
         "index_version": service.library.live.current().version,
@@ -162,6 +189,8 @@ def _run_suites(args: argparse.Namespace, settings: Settings, service: Any) -> i
             "reports": str(out),
             "seconds": round(run.seconds, 2),
         }
+        if run.notes:
+            payload["notes"] = run.notes
         if comparison is not None:
             payload["comparison"] = comparison.as_dict()
         if problems:
@@ -174,6 +203,53 @@ def _run_suites(args: argparse.Namespace, settings: Settings, service: Any) -> i
             print(f"baseline written: {args.compare or BASELINE}")
     failed = bool(problems) or (comparison is not None and not comparison.ok and not args.update_baseline)
     return 1 if failed else 0
+
+
+# -- bring your own corpus ----------------------------------------------------------------------------
+def _run_external(args: argparse.Namespace, settings: Settings) -> int:
+    from evals.external import markdown, run_external, write_external_reports
+
+    if args.action != "all" or not args.dataset or len(args.dataset) != 1:
+        _err(
+            "--corpus DIR needs exactly one --dataset FILE (reference answers: question, answer) and no suite"
+        )
+        return 2
+    if args.compare or args.update_baseline or args.fail_under:
+        _err("--corpus runs are not compared with the baseline (--compare/--update-baseline/--fail-under)")
+        return 2
+    if args.mode and len(args.mode) > 1:
+        _err("--corpus takes one --mode")
+        return 2
+    if not args.corpus.is_dir():
+        _err(f"{args.corpus}: not a directory")
+        return 2
+    created = time.strftime("%Y-%m-%dT%H:%M:%S")
+    run = run_external(
+        settings,
+        args.corpus,
+        args.dataset[0],
+        limit=args.limit,
+        evidence_removed=args.evidence_removed,
+        seed=args.seed,
+        plain_files=args.plain_files,
+        mode=args.mode[0] if args.mode else None,
+        show_progress=not args.no_progress,
+    )
+    out = write_external_reports(_report_dir(args.reports_dir or REPORTS_DIR, "-external"), run, created)
+    if args.json:
+        payload = {
+            "metrics": run.metrics(),
+            "index": run.index.as_dict(),
+            "reports": str(out),
+            "seconds": round(run.seconds, 2),
+        }
+        if run.evidence_removed is not None:
+            payload["evidence_removed"] = run.evidence_removed.metrics()
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(markdown(run))
+        print(f"eval took {run.seconds:.1f} s; reports: {out}/report.md")
+    return 0
 
 
 # -- dataset tools ------------------------------------------------------------------------------------

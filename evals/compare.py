@@ -50,6 +50,9 @@ class Comparison:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     missing_configs: list[str] = field(default_factory=list)
+    new_configs: list[str] = field(
+        default_factory=list
+    )  # suite/config not in the baseline: reported, not compared
     problems: list[str] = field(default_factory=list)  # the reasons to fail
 
     @property
@@ -74,6 +77,7 @@ class Comparison:
             "added_items": self.added,
             "removed_items": self.removed,
             "missing_configurations": self.missing_configs,
+            "new_configurations": self.new_configs,
         }
 
     def render(self) -> str:
@@ -110,6 +114,8 @@ class Comparison:
             ]
         if self.missing_configs:
             lines += ["", "baseline configurations not run: " + ", ".join(self.missing_configs)]
+        if self.new_configs:
+            lines += ["", "new (not in the baseline, not compared): " + ", ".join(self.new_configs)]
         lines += ["", "RESULT: " + ("no regression" if self.ok else "REGRESSION")]
         lines += [f"- {p}" for p in self.problems]
         return "\n".join(lines)
@@ -154,6 +160,13 @@ def compare(
     reference_items: int = REFERENCE_ITEM_TOLERANCE,
 ) -> Comparison:
     result = Comparison(baseline=name, tolerance=tolerance, reference_items=reference_items)
+    known = baseline.get("suites", {})
+    result.new_configs = [
+        f"{suite}/{config}"
+        for suite, configs in current.get("suites", {}).items()
+        for config in configs
+        if config not in known.get(suite, {})
+    ]
     for suite, configs in baseline.get("suites", {}).items():
         for config, before in configs.items():
             now = current.get("suites", {}).get(suite, {}).get(config)

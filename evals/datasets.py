@@ -11,6 +11,10 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 DATASETS_DIR = Path(__file__).parent / "datasets"
 RETRIEVAL_DATASET = DATASETS_DIR / "retrieval.jsonl"
 QA_DATASET = DATASETS_DIR / "qa.jsonl"
+# the frozen test split (same format as qa.jsonl) and paraphrases of dev items, written blind; never tuned on
+QA_TEST_DATASET = DATASETS_DIR / "qa_test.jsonl"
+PARAPHRASE_DATASET = DATASETS_DIR / "paraphrases.jsonl"
+PARAPHRASE_STYLES = ("other_words", "colloquial", "longer", "shorter", "traditional", "english")
 
 DatasetKind = Literal["retrieval", "qa"]
 QA_FIELDS = ("id", "type", "question", "answerable", "expect_all", "expect_none", "evidence", "turns")
@@ -83,6 +87,13 @@ class QAItem(BaseModel):
         return bool(self.turns)
 
 
+class ParaphraseItem(QAItem):
+    """A QA item that rephrases a dev item (`paraphrase_of`: its id in qa.jsonl) in one `style`."""
+
+    paraphrase_of: str = Field(min_length=1)
+    style: Literal["other_words", "colloquial", "longer", "shorter", "traditional", "english"]
+
+
 def _format_error(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'item'}: {e['msg']}" for e in exc.errors())
 
@@ -95,16 +106,19 @@ def iter_lines(path: Path) -> list[tuple[int, str]]:
     ]
 
 
-def load_jsonl(path: Path, model: type[BaseModel]) -> list[Any]:
+def load_jsonl(path: Path, model: type[BaseModel], *, default_ids: bool = False) -> list[Any]:
     """All items of a dataset, or a DatasetError listing every problem with its line number."""
-    items, problems = parse_jsonl(path, model)
+    items, problems = parse_jsonl(path, model, default_ids=default_ids)
     if problems:
         raise DatasetError(path, problems)
     return items
 
 
-def parse_jsonl(path: Path, model: type[BaseModel]) -> tuple[list[Any], list[str]]:
-    """Valid items and line-numbered problems (invalid JSON, schema, duplicate ids)."""
+def parse_jsonl(
+    path: Path, model: type[BaseModel], *, default_ids: bool = False
+) -> tuple[list[Any], list[str]]:
+    """Valid items and line-numbered problems (invalid JSON, schema, duplicate ids). With `default_ids`, an
+    item without `id` gets `line<N>` and a numeric id becomes a string (for formats where id is optional)."""
     if not path.is_file():
         return [], [f"{path}: file not found"]
     items: list[Any] = []
@@ -119,6 +133,8 @@ def parse_jsonl(path: Path, model: type[BaseModel]) -> tuple[list[Any], list[str
         if not isinstance(data, dict):
             problems.append(f"line {number}: expected a JSON object")
             continue
+        if default_ids:
+            data["id"] = str(data.get("id", f"line{number}"))
         try:
             item = model.model_validate(data)
         except ValidationError as exc:

@@ -71,6 +71,11 @@ class QAItemResult:
     diagnosis: str = ""
     judge_faithfulness: float | None = None
     judge_statements: list[dict[str, Any]] = field(default_factory=list)
+    # paraphrase items only: the dev item rephrased, the style, and whether the answer agrees with the
+    # answer to that dev item in the same run (see `consistent_with`; None when the source was not answered)
+    paraphrase_of: str | None = None
+    style: str | None = None
+    consistent: bool | None = None
 
     @property
     def multi_turn(self) -> bool:
@@ -230,14 +235,46 @@ def summarize(results: Sequence[QAItemResult]) -> dict[str, Any]:
     if judged:
         summary["judge_faithfulness"] = sum(judged) / len(judged)
         summary["judge_items"] = len(judged)
+    if any(r.paraphrase_of for r in results):
+        paired = [r.consistent for r in results if r.consistent is not None]
+        summary["consistency"] = safe_ratio(sum(paired), len(paired))
+        summary["consistency_pairs"] = len(paired)
     return summary
 
 
-def by_type(results: Sequence[QAItemResult]) -> dict[str, dict[str, Any]]:
+def by_type(results: Sequence[QAItemResult], key: str = "type") -> dict[str, dict[str, Any]]:
+    """Summaries per value of a result attribute: `type`, or `style` for paraphrases."""
     groups: dict[str, list[QAItemResult]] = defaultdict(list)
     for r in results:
-        groups[r.type].append(r)
+        groups[str(getattr(r, key))].append(r)
     return {t: summarize(rs) for t, rs in sorted(groups.items())}
+
+
+def first_clause(result: QAItemResult) -> tuple[str, str] | None:
+    """(doc_id, section_path) of an answer's first citation."""
+    if not result.citations:
+        return None
+    first = result.citations[0]
+    return first["doc_id"], first["section_path"]
+
+
+def consistent_with(paraphrase: QAItemResult, source: QAItemResult) -> bool:
+    """A paraphrase's answer agrees with its source's answer (same mode, same run) when both are refused, or
+    when neither is and the paraphrase cites the clause the source cites first: one of its citations has the
+    same (doc_id, section_path) as the source answer's first citation."""
+    if source.refused or paraphrase.refused:
+        return source.refused and paraphrase.refused
+    clause = first_clause(source)
+    return clause is not None and any(
+        (c["doc_id"], c["section_path"]) == clause for c in paraphrase.citations
+    )
+
+
+def mark_consistency(paraphrases: Sequence[QAItemResult], sources: dict[str, QAItemResult]) -> None:
+    """Set `consistent` on every paraphrase whose source dev item was answered in the run (else None)."""
+    for r in paraphrases:
+        source = sources.get(r.paraphrase_of or "")
+        r.consistent = None if source is None else consistent_with(r, source)
 
 
 class _SearchRecorder:
@@ -307,6 +344,8 @@ def evaluate_qa(
             latency = (time.perf_counter() - started) * 1000
             assert answer is not None
             result = score_item(item, answer, latency, service.library.live.current(), recorder.passages())
+            result.paraphrase_of = getattr(item, "paraphrase_of", None)
+            result.style = getattr(item, "style", None)
             if judge is not None and not result.refused:
                 result.judge_faithfulness, result.judge_statements = judge(result)
             results.append(result)

@@ -13,13 +13,19 @@ from pathlib import Path
 from typing import Any
 
 from evals.compare import Comparison
-from evals.qa_eval import QA_HEADLINE, QAItemResult
+from evals.qa_eval import QA_HEADLINE, QAItemResult, by_type, summarize
 from evals.retrieval_eval import RetrievalItemResult
 from evals.runner import EvalRun
 
-QA_ROWS = (*QA_HEADLINE, "evidence_retrieved", "judge_faithfulness", "p50_ms", "p95_ms")
+QA_ROWS = (*QA_HEADLINE, "consistency", "evidence_retrieved", "judge_faithfulness", "p50_ms", "p95_ms")
 RETRIEVAL_COLUMNS = ("n", "hit@1", "hit@5", "mrr", "p50_ms", "p95_ms")
-SUITE_TITLES = {"retrieval": "Retrieval (k=5)", "qa": "QA (single question)", "multiturn": "Multi-turn QA"}
+SUITE_TITLES = {
+    "retrieval": "Retrieval (k=5)",
+    "qa": "QA (single question)",
+    "multiturn": "Multi-turn QA",
+    "test": "Test split (frozen; single questions and conversations)",
+    "paraphrase": "Paraphrases of dev items (per style; consistency with the dev answer)",
+}
 
 
 def _fmt(value: Any) -> str:
@@ -66,12 +72,55 @@ def _qa_rows(run: EvalRun, suite: str) -> tuple[list[str], list[list[str]]]:
 def _qa_type_rows(run: EvalRun, suite: str) -> tuple[list[str], list[list[str]]]:
     types_by_mode = run.by_type()[suite]
     types = sorted({t for m in types_by_mode.values() for t in m})
+    if suite == "paraphrase":  # per style: accuracy and consistency side by side
+        header = ["style", "n"]
+        for mode in types_by_mode:
+            header += [f"{mode} accuracy", f"{mode} consistency"]
+        rows = []
+        for t in types:
+            n = next((m[t]["n"] for m in types_by_mode.values() if t in m), 0)
+            cells = [
+                _fmt(m.get(t, {}).get(k)) for m in types_by_mode.values() for k in ("accuracy", "consistency")
+            ]
+            rows.append([t, str(n), *cells])
+        return header, rows
     header = ["type (accuracy)", "n", *types_by_mode]
     rows = []
     for t in types:
         n = next((m[t]["n"] for m in types_by_mode.values() if t in m), 0)
         rows.append([t, str(n), *(_fmt(m.get(t, {}).get("accuracy")) for m in types_by_mode.values())])
     return header, rows
+
+
+def _dev_test_rows(run: EvalRun) -> list[tuple[list[str], list[list[str]]]]:
+    """Dev (qa.jsonl: single questions and conversations) and the frozen test split side by side, per mode:
+    the metrics, then accuracy per question type."""
+    modes = [m for m in run.test if run.dev(m)]
+    dev = {m: summarize(run.dev(m)) for m in modes}
+    test = {m: summarize(run.test[m]) for m in modes}
+    header = ["metric"] + [f"{split}/{m}" for m in modes for split in ("dev", "test")]
+    rows = [["n", *(_fmt(s[m]["n"]) for m in modes for s in (dev, test))]]
+    rows += [
+        [name, *(_fmt(s[m].get(name)) for m in modes for s in (dev, test))]
+        for name in QA_ROWS
+        if any(name in s[m] for m in modes for s in (dev, test))
+    ]
+    dev_types = {m: by_type(run.dev(m)) for m in modes}
+    test_types = {m: by_type(run.test[m]) for m in modes}
+    types = sorted({t for m in modes for t in (*dev_types[m], *test_types[m])})
+    type_header = ["type (accuracy)"] + [f"{split}/{m} (n)" for m in modes for split in ("dev", "test")]
+    type_rows = [
+        [
+            t,
+            *(
+                f"{_fmt(g[m][t]['accuracy'])} ({g[m][t]['n']})" if t in g[m] else "–"
+                for m in modes
+                for g in (dev_types, test_types)
+            ),
+        ]
+        for t in types
+    ]
+    return [(header, rows), (type_header, type_rows)]
 
 
 def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
@@ -83,6 +132,8 @@ def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
 def tables(run: EvalRun) -> list[tuple[str, list[tuple[list[str], list[list[str]]]]]]:
     """(section title, [tables]) for every suite that ran."""
     out = []
+    if run.test and any(run.dev(m) for m in run.test):
+        out.append(("Dev and test side by side", _dev_test_rows(run)))
     if run.retrieval:
         out.append((SUITE_TITLES["retrieval"], [_retrieval_rows(run), _retrieval_type_rows(run)]))
     for suite in run.qa_suites():
@@ -93,7 +144,7 @@ def tables(run: EvalRun) -> list[tuple[str, list[tuple[list[str], list[list[str]
 def markdown(
     run: EvalRun, comparison: Comparison | None = None, threshold_problems: list[str] | None = None
 ) -> str:
-    lines = []
+    lines = [f"Note: {note}" for note in run.notes] + ([""] if run.notes else [])
     for title, section in tables(run):
         lines += [f"## {title}", ""]
         for header, rows in section:
@@ -148,7 +199,11 @@ def report_json(
         "created": created,
         "seconds": round(run.seconds, 2),
         "datasets": run.datasets,
-        "configurations": {"retrievers": list(run.retrieval), "modes": list({**run.qa, **run.multiturn})},
+        "configurations": {
+            "retrievers": list(run.retrieval),
+            "modes": list({**run.qa, **run.multiturn, **run.test, **run.paraphrase}),
+        },
+        "notes": run.notes,
         **(extra or {}),
         "metrics": run.metrics(),
         "by_type": run.by_type(),
@@ -314,6 +369,11 @@ def _failure(r: QAItemResult) -> str:
         f'<details><summary><span class="tag">{_e(r.diagnosis)}</span><b>{_e(r.id)}</b> '
         f"({_e(r.type)}) {_e(r.question)}</summary>"
     ]
+    if r.paraphrase_of:
+        agrees = {True: "yes", False: "no", None: "source not answered"}[r.consistent]
+        parts.append(
+            f"<p>Paraphrase of {_e(r.paraphrase_of)} ({_e(r.style)}); consistent with its answer: {_e(agrees)}</p>"
+        )
     if r.turns:
         parts.append("<p>Conversation:</p><ol>" + "".join(f"<li>{_e(t)}</li>" for t in r.turns) + "</ol>")
         if r.standalone_question and r.standalone_question != r.question:
@@ -386,6 +446,7 @@ def render_html(
     images = charts(run) if images is None else images
     body = [f"<h1>policybot eval report</h1><p>{_e(created)} · {run.seconds:.1f} s · datasets: "]
     body.append(_e(", ".join(f"{k}: {v}" for k, v in run.datasets.items())) + "</p>")
+    body += [f"<p><b>Note:</b> {_e(note)}</p>" for note in run.notes]
     body.append(
         '<p>Contents: <a href="#summary">summary</a> · <a href="#charts">charts</a> · '
         '<a href="#comparison">comparison</a> · <a href="#failures">failures</a></p><h2 id="summary">Summary</h2>'

@@ -21,6 +21,11 @@ from retrieval.retriever import SearchResult
 from tests.evals.conftest import make_service
 
 RETRIEVERS = ["bm25", "dense", "hybrid", "baseline"]
+DEV_SUITES = (
+    "retrieval",
+    "qa",
+    "multiturn",
+)  # the test split and paraphrases: test_test_and_paraphrase_suites
 
 
 def _eval(argv: list[str], service: Any, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -36,7 +41,12 @@ def first_run(
     qa, retrieval = subset_datasets
     service = make_service(built_library, tmp_path_factory.mktemp("first"))
     return run_suites(
-        service, retrievers=RETRIEVERS, qa_dataset=qa, retrieval_dataset=retrieval, show_progress=False
+        service,
+        suites=DEV_SUITES,
+        retrievers=RETRIEVERS,
+        qa_dataset=qa,
+        retrieval_dataset=retrieval,
+        show_progress=False,
     )
 
 
@@ -74,6 +84,7 @@ def test_two_runs_give_the_same_scores(
     qa, retrieval = subset_datasets
     again = run_suites(
         make_service(built_library, tmp_path),
+        suites=DEV_SUITES,
         retrievers=RETRIEVERS,
         qa_dataset=qa,
         retrieval_dataset=retrieval,
