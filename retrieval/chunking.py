@@ -21,13 +21,23 @@ PATH_SEPARATOR = " › "
 DEFAULT_MAX_TOKENS = 480
 
 CN_NUM = "一二三四五六七八九十"
+_LEGAL_NUM = rf"[{CN_NUM}百千零〇两0-9０-９]+"
+# Levels only order the tree (smaller = higher). Laws and regulations: 编 › 章 › 节 › 条, whose items are (一)…;
+# policy documents: 一、 › (一) › 1. › (1) / —— bullets.
+TOP_LEVEL = 10  # 一、 and anything above it starts the body of a document
+ARTICLE_LEVEL = 5
 _HEADING_PATTERNS: tuple[tuple[int, re.Pattern[str]], ...] = (
-    (1, re.compile(rf"^[{CN_NUM}]+、")),
-    (2, re.compile(rf"^[(（][{CN_NUM}]+[)）]")),
-    (3, re.compile(r"^[0-9０-９]+\s*[.、．](?![0-9０-９])")),
-    (4, re.compile(r"^[(（][0-9０-９]+[)）]")),
-    (4, re.compile(r"^(——|--)")),
+    (1, re.compile(rf"^第{_LEGAL_NUM}编")),
+    (2, re.compile(rf"^第{_LEGAL_NUM}章")),
+    (3, re.compile(rf"^第{_LEGAL_NUM}节")),
+    (ARTICLE_LEVEL, re.compile(rf"^第{_LEGAL_NUM}条")),
+    (TOP_LEVEL, re.compile(rf"^[{CN_NUM}]+、")),
+    (20, re.compile(rf"^[(（][{CN_NUM}]+[)）]")),
+    (30, re.compile(r"^[0-9０-９]+\s*[.、．](?![0-9０-９])")),
+    (40, re.compile(r"^[(（][0-9０-９]+[)）]")),
+    (40, re.compile(r"^(——|--)")),
 )
+_ARTICLE = re.compile(rf"^第{_LEGAL_NUM}条")
 _META_LINE = re.compile(r"^【([^】]{1,40})】(.*)$")
 _SENTENCE_END = re.compile(r"[。；！？;!?]+[”’」』)）]*")
 _CLAUSE_END = re.compile(r"[，,：:]")
@@ -92,7 +102,8 @@ class _Line:
 
 
 def heading_level(line: str) -> int:
-    """0 for body text, else 1 (一、), 2 ((一)), 3 (1.), 4 ((1) or —— bullet)."""
+    """0 for body text, else the heading's rank (smaller = higher): 第…编/章/节/条 of laws and regulations, then
+    一、, (一), 1., (1) and —— bullets of policy documents."""
     for level, pattern in _HEADING_PATTERNS:
         if pattern.match(line):
             return level
@@ -102,6 +113,9 @@ def heading_level(line: str) -> int:
 def heading_label(line: str) -> str:
     """The section's name as it appears: the heading up to its first full stop, bullets without the dash."""
     label = line.strip()
+    article = _ARTICLE.match(label)
+    if article:  # "第五条 当事人…": the article's number names it, its text is content
+        return article.group(0)
     if label.startswith(("——", "--")):
         label = label.lstrip("—-").strip()
     cut = re.search(r"[。；;]", label)
@@ -168,7 +182,7 @@ def _blocks(document: PolicyDocument) -> list[_Block]:
     for index, line in enumerate(content[:40]):
         if line.kind == "meta":
             info_end = index
-        elif info_end >= 0 or line.level == 1:
+        elif info_end >= 0 or (line.level and line.level <= TOP_LEVEL):
             break
     notice_first = any("通知" in compact(line.text) for line in content[:8] if line.kind == "text")
     preamble_label = NOTICE if notice_first else PREAMBLE
@@ -191,7 +205,7 @@ def _blocks(document: PolicyDocument) -> list[_Block]:
             stack, in_preamble, preamble_label = [], True, PREAMBLE
             place((FILE_INFO,), line, False)
             continue
-        if line.kind == "heading" and (line.level == 1 or not in_preamble):
+        if line.kind == "heading" and (line.level <= TOP_LEVEL or not in_preamble):
             in_preamble = False
             while stack and stack[-1][0] >= line.level:
                 stack.pop()

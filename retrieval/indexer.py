@@ -19,7 +19,7 @@ from retrieval.documents import READER_VERSION, LoadError, PolicyDocument
 from retrieval.index import IndexLayout
 from retrieval.store import ChromaStore
 
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2  # 2: sections of laws and regulations (第…编/章/节/条)
 EMBED_BATCH = 16
 
 
