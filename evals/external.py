@@ -359,6 +359,8 @@ def run_external(
     finally:
         if workdir is None:
             shutil.rmtree(root, ignore_errors=True)
+            if root.exists():  # seen once in a full test run (an index LOCK file left); say so, do not fail
+                print(f"note: could not remove all of {root}", file=sys.stderr)
 
 
 def write_external_reports(out: Path, run: ExternalRun, created: str) -> Path:
