@@ -78,7 +78,10 @@ class AssistantService:
         self.library.warm_up()
         if self.library.live.is_ready():
             self.chain.warm_up()
-            self.ask("淄博新基建计划的基本原则有哪些？")
+            # one question through every step (tokenizer, retrieval, gate, answer), about the library's own
+            # first document, so the first user does not pay for the warm-up
+            titles = [e["summary"].get("title", "") for e in self.library.live.current().documents.values()]
+            self.ask(f"{next((t for t in titles if t), '文件')}的主要内容是什么？")
 
     def _validate(self, question: str, mode: str | None, top_k: int | None) -> tuple[str, str, int]:
         problem = text_problem(question or "")

@@ -92,6 +92,7 @@ def build_throwaway(
         clock=lambda: EVAL_DATE,
         answer_cache_size=0,
     )
+    service.warm_up()  # as `policybot serve` does: sentence vectors loaded, every step warm
     return service, stats
 
 
