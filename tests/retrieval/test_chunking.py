@@ -19,7 +19,7 @@ from retrieval.chunking import (
     heading_label,
     heading_level,
 )
-from retrieval.documents import PolicyDocument, load_corpus
+from retrieval.documents import PolicyDocument, load_corpus, parse_document
 from retrieval.tokens import count_tokens
 from tests.conftest import SHANDONG_OPINIONS, SHANDONG_PLAN, ZIBO
 
@@ -220,22 +220,38 @@ def test_blank_document_has_no_chunks() -> None:
 @pytest.mark.parametrize(
     ("line", "level", "label"),
     [
-        ("一、总体要求", 1, "一、总体要求"),
-        ("十二、附则。本办法自印发之日起施行。", 1, "十二、附则"),
-        ("(二)强化要素支持。按照原则", 2, "(二)强化要素支持"),
-        ("（三）培育产业生态", 2, "（三）培育产业生态"),
-        ("1.加快5G商用。优化5G基站布局", 3, "1.加快5G商用"),
-        ("3、推进信息网络演进升级", 3, "3、推进信息网络演进升级"),
-        ("(1)建设基站", 4, "(1)建设基站"),
-        ("——打造山东新一代信息基础设施先行区。率先构建", 4, "打造山东新一代信息基础设施先行区"),
+        ("一、总体要求", 10, "一、总体要求"),
+        ("十二、附则。本办法自印发之日起施行。", 10, "十二、附则"),
+        ("(二)强化要素支持。按照原则", 20, "(二)强化要素支持"),
+        ("（三）培育产业生态", 20, "（三）培育产业生态"),
+        ("1.加快5G商用。优化5G基站布局", 30, "1.加快5G商用"),
+        ("3、推进信息网络演进升级", 30, "3、推进信息网络演进升级"),
+        ("(1)建设基站", 40, "(1)建设基站"),
+        ("——打造山东新一代信息基础设施先行区。率先构建", 40, "打造山东新一代信息基础设施先行区"),
         ("到2022年,全省5G网络广泛覆盖", 0, None),
         ("2.5万个基站", 0, None),
+        # laws and regulations: 编 › 章 › 节 › 条, all above 一、; an article is named by its number
+        ("第一编 总则", 1, "第一编 总则"),
+        ("第二章 管辖", 2, "第二章 管辖"),
+        ("第三节 级别管辖", 3, "第三节 级别管辖"),
+        ("第一百二十条当事人对判决不服的，可以提起上诉。", 5, "第一百二十条"),
+        ("第5条 本办法自公布之日起施行。", 5, "第5条"),
+        ("第一，加强组织领导。", 0, None),
     ],
 )
 def test_heading_levels_and_labels(line: str, level: int, label: str | None) -> None:
     assert heading_level(line) == level
     if label is not None:
         assert heading_label(line) == label
+
+
+def test_a_law_is_cut_article_by_article_under_its_chapters() -> None:
+    text = "第一章 总则\n第一条 为了规范管理，制定本法。\n第二条 本法适用于：\n（一）甲；\n（二）乙。\n第二章 附则\n第三条 本法自公布之日起施行。\n"
+    document = parse_document(text.encode(), "law.txt")
+    paths = [c.section_path for c in chunk_document(document)]
+    assert "第一章 总则 › 第一条" in paths and "第二章 附则 › 第三条" in paths
+    # the items (一)(二) stay inside their article
+    assert all(not p.endswith(("（一）甲；", "（二）乙。")) or "第二条" in p for p in paths)
 
 
 # -- the real corpus -------------------------------------------------------------------------------------
