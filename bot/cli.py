@@ -235,7 +235,7 @@ def cmd_dingtalk(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="policybot", description="Cited answers about Zibo/Shandong policies"
+        prog="policybot", description="Cited answers from a library of policy documents"
     )
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -254,7 +254,7 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
     app = FastAPI(
         title="PolicyBot API",
         version="0.1.0",
-        description="基于政策原文、带引用的政策问答（淄博市新基建三年行动计划及相关山东省政策）。",
+        description="基于政策原文、带引用的政策问答：每条回答都引用所收录文件的具体条款。",
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -203,11 +203,28 @@ def paginate(paragraphs: Sequence[Sequence[Sequence[Piece]]], limit: int, markup
 
 # -- content ---------------------------------------------------------------------------------------
 
-EXAMPLE_QUESTIONS = (
-    "淄博新基建计划的基本原则有哪些？",
-    "山东省到2022年要建成多少个5G基站？",
-    "淄博市新型基础设施建设三年行动计划的执行期是哪几年？",
-)
+MAX_EXAMPLES = 3
+MAX_LISTED_DOCUMENTS = 5
+
+
+def example_questions(documents: Sequence[dict[str, Any]], limit: int = MAX_EXAMPLES) -> tuple[str, ...]:
+    """Questions to try, made from the library's own documents (their titles and fields), one per document
+    first: nothing about any particular library is written here."""
+    per_document: list[list[str]] = []
+    for document in documents:
+        title = str(document.get("title") or "").strip()
+        if not title:
+            continue
+        asks = [f"《{title}》的主要目标是什么？"]
+        if document.get("period"):
+            asks.append(f"《{title}》的执行期是哪几年？")
+        asks.append(f"《{title}》是哪个部门发布的？")
+        per_document.append(asks)
+    rounds = max((len(a) for a in per_document), default=0)
+    ordered = [asks[i] for i in range(rounds) for asks in per_document if i < len(asks)]
+    return tuple(ordered[:limit])
+
+
 NO_SOURCES = "暂无可显示的出处：请先提问，再用 /sources 查看上一条回答引用的原文。"
 
 
@@ -299,7 +316,7 @@ def documents_paragraphs(
 
 
 def start_paragraphs(
-    documents: Sequence[dict[str, Any]], examples: Sequence[str] = EXAMPLE_QUESTIONS, *, sources_hint: str
+    documents: Sequence[dict[str, Any]], examples: Sequence[str] | None = None, *, sources_hint: str
 ) -> list[Paragraph]:
     paragraphs: list[Paragraph] = [
         [
@@ -308,10 +325,14 @@ def start_paragraphs(
         ]
     ]
     if documents:
-        paragraphs.append(
-            [[Piece("目前收录：", "bold")], *([Piece(f"• 《{d.get('title', '')}》")] for d in documents)]
-        )
-    paragraphs.append([[Piece("可以这样问：", "bold")], *([Piece(f"• {q}")] for q in examples)])
+        # a few titles and the count: a library of hundreds of documents is not listed in a greeting (/docs is)
+        shown = [Piece(f"• 《{d.get('title', '')}》") for d in documents[:MAX_LISTED_DOCUMENTS]]
+        more = len(documents) - len(shown)
+        tail = [[Piece(f"…共{len(documents)}份文件，发送 /docs 查看全部。")]] if more > 0 else []
+        paragraphs.append([[Piece("目前收录：", "bold")], *([p] for p in shown), *tail])
+    examples = example_questions(documents) if examples is None else examples
+    if examples:
+        paragraphs.append([[Piece("可以这样问：", "bold")], *([Piece(f"• {q}")] for q in examples)])
     paragraphs.append([[Piece("命令列表见 /help。")]])
     return paragraphs
 

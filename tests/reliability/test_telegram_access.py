@@ -31,7 +31,7 @@ class _Service:
     class library:
         @staticmethod
         def documents() -> list[dict[str, str]]:
-            return []
+            return [{"doc_id": "d", "title": "某市三年行动计划"}]
 
     def ask(self, question: str, session_id: str | None = None, mode: str | None = None) -> Answer:
         self.asked.append(question)
@@ -85,4 +85,4 @@ def test_telegram_outsider_button_presses_are_refused(bot_api: FakeBotAPI, tmp_p
     feed(service, settings, [callback_update("fb:a1:down", chat_id=ALLOWED, user_id=ALLOWED)])
     assert _feedback_rows(tmp_path) == [("a1", "down", f"telegram:{ALLOWED}:{ALLOWED}")]
     feed(service, settings, [callback_update("ex:0", chat_id=ALLOWED, user_id=ALLOWED)])
-    assert service.asked[-1] == rendering.EXAMPLE_QUESTIONS[0]
+    assert service.asked[-1] == rendering.example_questions(service.library.documents())[0]

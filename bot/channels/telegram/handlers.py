@@ -269,7 +269,7 @@ async def start_command(update: Update, context: Context) -> None:
     keyboard = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(q, callback_data=f"ex:{i}")]
-            for i, q in enumerate(rendering.EXAMPLE_QUESTIONS)
+            for i, q in enumerate(rendering.example_questions(documents))
         ]
     )
     await send_chunks(chat, rendering.render_start(documents), keyboard)
@@ -385,7 +385,7 @@ async def callback_query(update: Update, context: Context) -> None:
         await query.answer(conversation.RATING_THANKS[rating])
     elif kind == "ex":
         await query.answer()
-        examples = rendering.EXAMPLE_QUESTIONS
+        examples = rendering.example_questions(await asyncio.to_thread(_service(context).library.documents))
         if rest.isdigit() and int(rest) < len(examples):
             await answer_question(update, context, examples[int(rest)])
     else:

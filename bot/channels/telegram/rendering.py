@@ -14,9 +14,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.answer import Answer, Citation
 from bot.channels import rendering
-from bot.channels.rendering import EXAMPLE_QUESTIONS, Paragraph, Piece
+from bot.channels.rendering import Paragraph, Piece, example_questions
 
-__all__ = ["EXAMPLE_QUESTIONS", "HTML", "MAX_MESSAGE_LENGTH", "Piece", "paginate", "tg_len"]
+__all__ = ["HTML", "MAX_MESSAGE_LENGTH", "Piece", "example_questions", "paginate", "tg_len"]
 
 MAX_MESSAGE_LENGTH = 4096
 
@@ -86,9 +86,7 @@ def render_documents(documents: Sequence[dict[str, Any]], today: dt.date | None 
     return paginate(rendering.documents_paragraphs(documents, today))
 
 
-def render_start(
-    documents: Sequence[dict[str, Any]], examples: Sequence[str] = EXAMPLE_QUESTIONS
-) -> list[str]:
+def render_start(documents: Sequence[dict[str, Any]], examples: Sequence[str] | None = None) -> list[str]:
     return paginate(
         rendering.start_paragraphs(documents, examples, sources_hint="可点“原文 n”查看引用原文。")
     )

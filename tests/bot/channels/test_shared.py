@@ -163,3 +163,23 @@ def test_policybot_dingtalk_needs_its_credentials(capsys: pytest.CaptureFixture[
 
     assert cmd_dingtalk(None, Settings(dingtalk_client_id="ding1")) == 2  # type: ignore[arg-type]
     assert "POLICYBOT_DINGTALK_CLIENT_SECRET" in capsys.readouterr().err
+
+
+def test_example_questions_come_from_the_library() -> None:
+    from bot.channels.rendering import example_questions, start_paragraphs
+
+    documents = [
+        {"title": "甲市数据条例", "period": ""},
+        {"title": "乙省三年行动方案(2024-2026年)", "period": "2024-2026"},
+    ]
+    examples = example_questions(documents)
+    assert examples[:2] == (
+        "《甲市数据条例》的主要目标是什么？",
+        "《乙省三年行动方案(2024-2026年)》的主要目标是什么？",
+    )
+    assert len(examples) == 3 and examples[2] == "《甲市数据条例》是哪个部门发布的？"
+    assert any("执行期" in q for q in example_questions(documents, limit=6))
+    assert example_questions([]) == ()
+    many = [{"title": f"第{i}号文件"} for i in range(300)]
+    text = "".join(p.text for para in start_paragraphs(many, sources_hint="") for line in para for p in line)
+    assert "共300份文件" in text and "第299号文件" not in text

@@ -171,10 +171,12 @@ def test_start_lists_examples_and_set_my_commands(api: FakeBotAPI, real_service,
     sent = api.calls_to("sendMessage")
     assert len(sent) == 1
     text = sent[0].params["text"]
-    for question in rendering.EXAMPLE_QUESTIONS:
+    examples = rendering.example_questions(real_service.library.documents())
+    assert len(examples) == 3  # made from the library's own documents, one per document first
+    for question in examples:
         assert question in text
     assert "淄博市新型基础设施建设三年行动计划" in text
-    assert [label for label, _ in buttons(sent[0])] == list(rendering.EXAMPLE_QUESTIONS)
+    assert [label for label, _ in buttons(sent[0])] == list(examples)
 
 
 def test_source_callback_shows_quote_and_feedback_is_stored(
