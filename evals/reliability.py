@@ -53,6 +53,8 @@ SUITES = [
             "test_bad_ask_inputs": "4xx problem JSON, or a normal (refusal) answer for odd but valid questions; "
             "never 5xx",
             "test_bad_ask_invalid_utf8": "4xx problem JSON",
+            "test_bad_ask_raw_json": "lone surrogates, NUL and bidi controls in valid JSON: 422 naming the character on "
+            "/v1/ask, its SSE form and /v1/chat/completions; mixed-width and RTL-mark text answered (200)",
             "test_bad_ask_wrong_content_type": "4xx problem JSON",
             "test_bad_uploads": "4xx problem JSON, nothing stored",
             "test_path_traversal_document_id": "4xx for GET and DELETE",
