@@ -18,7 +18,7 @@ import numpy as np
 from retrieval.chunking import Chunk, heading_label, heading_level
 from retrieval.embeddings import SIMILARITY_DECIMALS
 from retrieval.index import IndexSnapshot
-from retrieval.lexical import SYNONYMS, tokenize
+from retrieval.lexical import SYNONYMS, english_terms, tokenize
 from retrieval.normalize import compact
 
 log = logging.getLogger(__name__)
@@ -313,6 +313,12 @@ def _known_parts(term: str, vocabulary: set[str], generic: frozenset[str] = GENE
         for part in dict.fromkeys(tokenize(term, expand=False, search_mode=True))
         if part != term and len(part) >= 2 and part in vocabulary and part not in generic
     ]
+
+
+def matching_text(question: str) -> str:
+    """A question normalised for matching against section names, with the Chinese glossary terms of its English
+    words ("What are the basic principles…" also reads 基本原则)."""
+    return compact(question) + compact(english_terms(question))
 
 
 def coverage(terms: dict[str, float], text: str) -> float:

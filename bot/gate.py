@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from bot.answerers.extractive import strip_numbering
-from bot.evidence import TermWeights, Unit, coverage, salient_terms, units_of
+from bot.evidence import TermWeights, Unit, coverage, matching_text, salient_terms, units_of
 from retrieval.normalize import compact
 from retrieval.retriever import Passage
 
@@ -57,7 +57,7 @@ class GateModel:
 
 def label_match(question: str, passages: Sequence[Passage]) -> float:
     """1 when the question names a section (e.g. 基本原则, 保障措施) of one of the top passages."""
-    asked = compact(question)
+    asked = matching_text(question)
     for passage in passages:
         for part in passage.chunk.section_parts:
             label = compact(strip_numbering(part))

@@ -19,6 +19,7 @@ from bot.evidence import (
     has_number,
     heading_depth,
     is_ancestor_heading,
+    matching_text,
     salient_terms,
     unit_score,
     units_of,
@@ -212,7 +213,7 @@ class ExtractiveAnswerer:
     def _enumeration(
         self, question: str, analysis: QuestionAnalysis, passages: Sequence[Passage], snapshot: IndexSnapshot
     ) -> Draft:
-        asked = compact(question)
+        asked = matching_text(question)
         for passage in passages[:3]:
             chunk = passage.chunk
             doc_chunks = snapshot.chunks_of(chunk.doc_id)

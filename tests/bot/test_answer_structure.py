@@ -59,3 +59,17 @@ def test_validity_questions_say_whether_the_period_has_ended(
     assert not answer.refused
     first = answer.answer.splitlines()[0]
     assert "2021—2023" in first and "结束" in first, answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What are the Zibo plan's basic principles?", "What are the safeguard measures in the Zibo plan?"],
+)
+def test_an_english_list_question_names_its_section_through_the_glossary(
+    service: AssistantService, question: str
+) -> None:
+    answer = service.ask(question)
+    assert not answer.refused
+    items = [line for line in answer.answer.splitlines() if re.match(r"^\d+\. ", line)]
+    assert len(items) >= 3, answer.answer
+    assert len({c.section_path.split(" › ")[1] for c in answer.citations}) >= 3  # one item per subsection
