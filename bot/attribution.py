@@ -1,10 +1,10 @@
 """Which documents a question is about, from the places and levels the library's documents declare.
 
-A question that names one place the library knows ("淄博…", "Zibo…") is answered only from that place's documents;
+A question that names one place the library knows ("苏州…", "Suzhou…") is answered only from that place's documents;
 one that names no place but a level ("全省…", "省里…") from the documents of that level; one that names two known
-places (a comparison) or none is not restricted. A place right before a kind of document ("淄博计划", "山东省文件")
-designates the document and outranks a place the question only talks about ("淄博计划要打造山东什么先行区？" is about
-the Zibo document). Nothing here names a place: they come from each document (front matter or issuer/title)."""
+places (a comparison) or none is not restricted. A place right before a kind of document ("苏州计划", "江苏省文件")
+designates the document and outranks a place the question only talks about ("苏州计划要打造江苏什么先行区？" is about
+the Suzhou document). Nothing here names a place: they come from each document (front matter or issuer/title)."""
 
 from __future__ import annotations
 

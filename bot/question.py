@@ -88,7 +88,7 @@ class QuestionAnalysis:
     wants_money: bool
     metadata_fields: tuple[str, ...]
     places: tuple[str, ...]  # canonical places the asked part names; those that designate a document first
-    designated: tuple[str, ...]  # the places that stand right before a kind of document ("淄博计划")
+    designated: tuple[str, ...]  # the places that stand right before a kind of document ("苏州计划")
     scopes: tuple[str, ...]  # levels named by scope words (全省 → province)
     designated_scopes: tuple[
         str, ...
@@ -153,8 +153,8 @@ def asked_part(text: str) -> str:
     return "".join(asking) if asking and len(clauses) > 1 else text
 
 
-# a place right before the name of a kind of document ("淄博计划", "山东数字基础设施指导意见", "山东省文件") names
-# the document; elsewhere ("淄博计划要打造山东什么先行区") it may be what the document is about
+# a place right before the name of a kind of document ("苏州计划", "江苏数字基础设施指导意见", "江苏省文件") names
+# the document; elsewhere ("苏州计划要打造江苏什么先行区") it may be what the document is about
 _DESIGNATOR = re.compile(
     r"^[^，,。；;：:？?！!\s]{0,12}?(?:"
     + "|".join(sorted({*DOCUMENT_KINDS, "文件", "政策"}, key=len, reverse=True))
@@ -174,13 +174,13 @@ def _places_with_designation(text: str) -> list[tuple[str, bool]]:
 
 
 def mentioned_places(text: str) -> tuple[str, ...]:
-    """Canonical places a text names (淄博市 → 淄博): those that designate a document first, then the rest."""
+    """Canonical places a text names (苏州市 → 苏州): those that designate a document first, then the rest."""
     found = _places_with_designation(text)
     return tuple(dict.fromkeys([p for p, d in found if d] + [p for p, d in found if not d]))
 
 
 def designated_places(text: str) -> tuple[str, ...]:
-    """The places that stand right before a kind of document ("淄博计划" → 淄博)."""
+    """The places that stand right before a kind of document ("苏州计划" → 苏州)."""
     return tuple(dict.fromkeys(p for p, d in _places_with_designation(text) if d))
 
 

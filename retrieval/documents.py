@@ -270,7 +270,7 @@ def parse_document(raw: bytes, filename: str, *, doc_id: str | None = None) -> P
 
 
 def _declared_places(value: Any) -> tuple[str, ...]:
-    """`places: [淄博市, 山东省]` or `place: 淄博市` in front matter, canonical (淄博, 山东)."""
+    """`places: [苏州市, 江苏省]` or `place: 苏州市` in front matter, canonical (苏州, 江苏)."""
     if not value:
         return ()
     items = value if isinstance(value, list | tuple) else re.split(r"[,，、;；\s]+", str(value))

@@ -221,8 +221,8 @@ def words(text: str) -> list[str]:
 
 
 def search_words(text: str) -> list[str]:
-    """Every word jieba finds in a text, the shorter words inside long ones included (山东省人民政府 →
-    山东, 山东省, 人民, 政府, …), plus the Chinese glossary terms of its English words; not normalised."""
+    """Every word jieba finds in a text, the shorter words inside long ones included (江苏省人民政府 →
+    江苏, 江苏省, 人民, 政府, …), plus the Chinese glossary terms of its English words; not normalised."""
     with _jieba_lock:
         words = [w for w in _tokenizer().cut_for_search(text) if w.strip()]
     return words + english_terms(text).split()

@@ -141,7 +141,7 @@ def infer_issuer(text: str, title: str, notice_title: str) -> str:
 
 
 def infer_doc_number(text: str) -> str:
-    """The 文号 in the document's head lines (淄政办字〔2021〕78号), else "". Only the head: a number cited further
+    """The 文号 in the document's head lines (苏府办〔2021〕78号), else "". Only the head: a number cited further
     down (依据…（X〔2020〕1号）) belongs to another document."""
     head = "\n".join(_lines(text)[:HEAD_LINES])
     simplified = to_simplified(head)

@@ -12,7 +12,7 @@ from pathlib import Path
 from retrieval import lexical
 from retrieval.normalize import compact, to_simplified
 
-# administrative suffixes: "淄博市" and "淄博" are the same place
+# administrative suffixes: "苏州市" and "苏州" are the same place
 _SUFFIX = re.compile(r"(?:特别行政区|自治区|自治州|自治县|地区|省|市|县|区|盟|州|旗)$")
 # words the gazetteer tags as places that name no particular place
 NOT_PLACES = frozenset(
@@ -93,7 +93,7 @@ _NS_ENTRY = re.compile(r"^(\S+) \d+ ns\w*$", re.MULTILINE)
 
 
 def canonical_place(name: str) -> str:
-    """A place without its administrative suffix (淄博市 → 淄博, 山东省 → 山东), simplified and width-folded."""
+    """A place without its administrative suffix (苏州市 → 苏州, 江苏省 → 江苏), simplified and width-folded."""
     name = compact(to_simplified(name))
     stripped = _SUFFIX.sub("", name)
     return stripped if len(stripped) >= 2 else name
@@ -103,7 +103,7 @@ def place_names(text: str, *, inside_words: bool = False) -> list[str]:
     """The place names a text mentions (two or more characters, as written, in order, without repeats).
 
     jieba's reading of the text decides what is a word, so "新建" in "新建5G基站" is the verb, not the county;
-    `inside_words` also looks inside long words (山东省人民政府 → 山东省), for issuers and titles."""
+    `inside_words` also looks inside long words (江苏省人民政府 → 江苏省), for issuers and titles."""
     places = gazetteer()
     simplified = to_simplified(text)
     words = (
@@ -116,7 +116,7 @@ def place_names(text: str, *, inside_words: bool = False) -> list[str]:
         for w in dict.fromkeys(words)
         if len(w) >= 2 and w in places and _administrative(w, simplified, places)
     ]
-    # the longest reading of each place: 淄博市 rather than 淄博 inside it
+    # the longest reading of each place: 苏州市 rather than 苏州 inside it
     return [w for w in found if not any(w != other and w in other for other in found)]
 
 
@@ -126,7 +126,7 @@ _ADMIN_SUFFIXES = ("市", "省", "县", "区", "自治区", "自治州")
 def _administrative(word: str, text: str, places: frozenset[str]) -> bool:
     """A word the gazetteer tags as a place counts as one when it is (or has) an administrative form: it ends in
     a suffix (深圳市), the text writes one after it (东营市人民政府), or the gazetteer knows the suffixed form
-    (淄博 → 淄博市). jieba also tags ordinary words as places (扎堆, 沾边); they have no such form."""
+    (苏州 → 苏州市). jieba also tags ordinary words as places (扎堆, 沾边); they have no such form."""
     if word.endswith(_ADMIN_SUFFIXES) or not _is_chinese(word):
         return True
     at = text.find(word)
@@ -146,7 +146,7 @@ def _is_chinese(word: str) -> bool:
 
 
 def _glossary(text: str) -> list[str]:
-    """Chinese glossary terms of the English words in a text (Zibo → 淄博)."""
+    """Chinese glossary terms of the English words in a text (principles → 基本原则)."""
     return lexical.english_terms(text).split()
 
 
@@ -168,7 +168,7 @@ def issuing_level(issuer: str, title: str) -> str:
         if _NATIONAL_ISSUER.search(name):
             return NATIONAL
         for place in place_names(name, inside_words=True):
-            # the suffix is part of the word (淄博市) or the character after it (淄博 + 市人民政府)
+            # the suffix is part of the word (苏州市) or the character after it (苏州 + 市人民政府)
             after = name[name.find(place) + len(place) :][:1]
             level = _level_of_suffix(place) or _level_of_suffix(after)
             if level:

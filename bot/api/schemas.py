@@ -32,7 +32,7 @@ class AskRequest(BaseModel):
     )
     mode: Literal["extractive", "openai", "local"] | None = None
     top_k: int | None = Field(None, ge=1, le=50)
-    filters: AskFilters | None = Field(None, description='e.g. {"doc_id": "zibo-new-infra-2021"}')
+    filters: AskFilters | None = Field(None, description='e.g. {"doc_id": "suzhou-new-infra-2021"}')
 
     model_config = {
         "json_schema_extra": {"examples": [{"question": "计划要发挥哪类基础设施的共性支撑作用？"}]}
@@ -44,13 +44,13 @@ class PassageOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "doc_id": "zibo-new-infra-2021",
-                    "title": "淄博市新型基础设施建设三年行动计划(2021-2023年)",
-                    "doc_number": "淄政办字〔2021〕78号",
+                    "doc_id": "suzhou-new-infra-2021",
+                    "title": "苏州市新型基础设施建设三年行动计划(2021-2023年)",
+                    "doc_number": "苏府办〔2021〕78号",
                     "section_path": "二、基本原则 › (二)把握系统性,统筹推进、融合发展",
                     "text": "注重信息基础设施和融合基础设施的协同,发挥创新基础设施的共性支撑作用。",
                     "score": 0.0328,
-                    "chunk_id": "zibo-new-infra-2021:3",
+                    "chunk_id": "suzhou-new-infra-2021:3",
                     "start": 1450,
                     "end": 1487,
                 }
@@ -75,16 +75,16 @@ class DocumentSummary(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "doc_id": "zibo-new-infra-2021",
-                    "title": "淄博市新型基础设施建设三年行动计划(2021-2023年)",
-                    "doc_number": "淄政办字〔2021〕78号",
-                    "issuer": "淄博市人民政府办公室",
+                    "doc_id": "suzhou-new-infra-2021",
+                    "title": "苏州市新型基础设施建设三年行动计划(2021-2023年)",
+                    "doc_number": "苏府办〔2021〕78号",
+                    "issuer": "苏州市人民政府办公室",
                     "published": "2021-09-27",
                     "period": "2021-2023",
                     "completeness": "partial",
                     "completeness_note": "仅收录正文的部分章节",
                     "chunk_count": 12,
-                    "source": "zibo-new-infra-2021.md",
+                    "source": "suzhou-new-infra-2021.md",
                 }
             ]
         },
@@ -108,9 +108,9 @@ class DocumentDetail(DocumentSummary):
         json_schema_extra={
             "examples": [
                 {
-                    "doc_id": "zibo-new-infra-2021",
-                    "title": "淄博市新型基础设施建设三年行动计划(2021-2023年)",
-                    "doc_number": "淄政办字〔2021〕78号",
+                    "doc_id": "suzhou-new-infra-2021",
+                    "title": "苏州市新型基础设施建设三年行动计划(2021-2023年)",
+                    "doc_number": "苏府办〔2021〕78号",
                     "completeness": "partial",
                     "period": "2021-2023",
                     "chunk_count": 12,
@@ -258,7 +258,7 @@ class ChatCompletion(BaseModel):
                             "message": {
                                 "role": "assistant",
                                 "content": "注重信息基础设施和融合基础设施的协同,发挥创新基础设施的共性支撑作用。[1]\n\n"
-                                "[1] 《淄博市新型基础设施建设三年行动计划(2021-2023年)》淄政办字〔2021〕78号",
+                                "[1] 《苏州市新型基础设施建设三年行动计划(2021-2023年)》苏府办〔2021〕78号",
                             },
                             "finish_reason": "stop",
                             "logprobs": None,

@@ -28,7 +28,7 @@ period: 2026-2028
 """
 DocId = Annotated[
     ClientIdentifier,
-    Path(min_length=1, max_length=200, description="document id", examples=["zibo-new-infra-2021"]),
+    Path(min_length=1, max_length=200, description="document id", examples=["suzhou-new-infra-2021"]),
 ]
 router = APIRouter(prefix="/documents", tags=["documents"])
 
