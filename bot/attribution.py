@@ -3,7 +3,7 @@
 A question that names one place the library knows ("苏州…", "Suzhou…") is answered only from that place's documents;
 one that names no place but a level ("全省…", "省里…") from the documents of that level; one that names two known
 places (a comparison) or none is not restricted. A place right before a kind of document ("苏州计划", "江苏省文件")
-designates the document and outranks a place the question only talks about ("苏州计划要打造江苏什么先行区？" is about
+designates the document and outranks a place the question only talks about ("苏州计划对江苏园区的带动作用？" is about
 the Suzhou document). Nothing here names a place: they come from each document (front matter or issuer/title)."""
 
 from __future__ import annotations

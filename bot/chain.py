@@ -54,7 +54,11 @@ class ChainState:
     top_k: int = 5
     filters: dict[str, Any] | None = None
     condensed: Condensed | None = None
-    analysis: QuestionAnalysis | None = None
+    analysis: QuestionAnalysis | None = (
+        None  # what is asked, a follow-up's carried over from the conversation
+    )
+    own_analysis: QuestionAnalysis | None = None  # this message alone
+    standalone_analysis: QuestionAnalysis | None = None  # the condensed standalone question
     search: SearchResult | None = None
     passages: list[Passage] = field(default_factory=list)
     snapshot: IndexSnapshot | None = None
@@ -104,11 +108,11 @@ class AnswerChain:
             rewritten = generator.rewrite(state.question, state.history)
             if rewritten:
                 state.condensed = Condensed(rewritten, state.condensed.section_hint, state.condensed.doc_hint)
-        state.analysis = analyze(state.question)
+        own = state.own_analysis = state.analysis = analyze(state.question)
+        state.standalone_analysis = own
         if state.condensed.standalone != state.question:
             # a follow-up asks what the conversation asked, about what this turn names
-            own = state.analysis
-            carried = analyze(state.condensed.standalone)
+            carried = state.standalone_analysis = analyze(state.condensed.standalone)
             state.analysis = replace(
                 carried,
                 text=own.text,
@@ -130,10 +134,10 @@ class AnswerChain:
         result = self.library.search(query, k=candidates, filters=state.filters)
         state.search = result
         state.snapshot = self.library.live.current()
-        assert state.analysis is not None
-        own = analyze(state.question)
-        standalone = analyze(state.condensed.standalone) if state.condensed else None
-        passages = _attribute(result.passages, own, state.snapshot, state.condensed, standalone)
+        assert state.own_analysis is not None
+        passages = _attribute(
+            result.passages, state.own_analysis, state.snapshot, state.condensed, state.standalone_analysis
+        )
         state.passages = passages[: state.top_k]
         state.notices.extend(result.notices)
         state.timings_ms["retrieve"] = elapsed_ms(started)

@@ -151,16 +151,17 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return run_eval(args, settings)
 
 
-def _read_by_this_version(layout: Any) -> bool:
-    """Whether the serving index was built by this version's document reader (checked from its manifest, without
-    loading the library)."""
-    from retrieval.documents import READER_VERSION
+def _built_in_this_format(layout: Any) -> bool:
+    """Whether the serving index was read and chunked the way this version does (from its manifest, without
+    loading the library; the same check `PolicyLibrary.ensure_built` makes)."""
+    from retrieval.chunking import index_format
 
     try:
         manifest = layout.read_manifest(layout.current_version())
     except (OSError, ValueError):
         return False
-    return manifest.get("reader_version") == READER_VERSION
+    wanted = index_format()
+    return {k: manifest.get(k) for k in wanted} == wanted
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -171,7 +172,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from retrieval.index import IndexLayout
 
     layout = IndexLayout(settings.resolved(settings.data_dir))
-    if layout.current_version() is None or not _read_by_this_version(layout):
+    if layout.current_version() is None or not _built_in_this_format(layout):
         from bot.evidence import save_sentence_vectors
         from bot.library_factory import make_library
 

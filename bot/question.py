@@ -154,7 +154,7 @@ def asked_part(text: str) -> str:
 
 
 # a place right before the name of a kind of document ("苏州计划", "江苏数字基础设施指导意见", "江苏省文件") names
-# the document; elsewhere ("苏州计划要打造江苏什么先行区") it may be what the document is about
+# the document; elsewhere ("苏州计划对江苏园区的带动作用") it may be what the document is about
 _DESIGNATOR = re.compile(
     r"^[^，,。；;：:？?！!\s]{0,12}?(?:"
     + "|".join(sorted({*DOCUMENT_KINDS, "文件", "政策"}, key=len, reverse=True))

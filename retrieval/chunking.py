@@ -13,10 +13,12 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from retrieval.documents import PolicyDocument
+from retrieval.documents import READER_VERSION, PolicyDocument
 from retrieval.normalize import compact
 from retrieval.tokens import count_tokens
 
+# bump when chunks are cut differently; with documents.READER_VERSION it is the index format (`index_format`)
+CHUNKER_VERSION = 2  # 2: sections of laws and regulations (第…编/章/节/条)
 PATH_SEPARATOR = " › "
 DEFAULT_MAX_TOKENS = 480
 
@@ -46,6 +48,11 @@ _LABEL_MAX = 40
 FILE_INFO = "文件信息"
 NOTICE = "印发通知"
 PREAMBLE = "前言"
+
+
+def index_format() -> dict[str, int]:
+    """How documents were read and cut into chunks: an index built with another format is rebuilt at start-up."""
+    return {"chunker_version": CHUNKER_VERSION, "reader_version": READER_VERSION}
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,11 @@ from typing import Any
 
 from tqdm import tqdm
 
-from retrieval.chunking import Chunk, chunk_document
-from retrieval.documents import READER_VERSION, LoadError, PolicyDocument
+from retrieval.chunking import Chunk, chunk_document, index_format
+from retrieval.documents import LoadError, PolicyDocument
 from retrieval.index import IndexLayout
 from retrieval.store import ChromaStore
 
-CHUNKER_VERSION = 2  # 2: sections of laws and regulations (第…编/章/节/条)
 EMBED_BATCH = 16
 
 
@@ -87,8 +86,7 @@ class IndexBuilder:
 
     def _settings_key(self) -> dict[str, Any]:
         return {
-            "chunker_version": CHUNKER_VERSION,
-            "reader_version": READER_VERSION,
+            **index_format(),
             "max_tokens": self.max_tokens,
             "embedding_model": self.embedding_model,
         }
