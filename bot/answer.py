@@ -26,9 +26,23 @@ class Usage(BaseModel):
     completion_tokens: int = 0
 
 
+class AnswerEvent(BaseModel):
+    """What a streaming surface shows before the final Answer: the verbatim extract with its citations (at
+    once), then the pieces of the model's lead as they come (generative modes)."""
+
+    kind: Literal["extract", "lead"]
+    text: str
+    citations: list[Citation] = Field(default_factory=list)
+
+
 class Answer(BaseModel):
     answer_id: str
     answer: str = Field(description="answer text with [n] citation markers")
+    lead: str = Field(
+        "",
+        description="generative modes: the model's verified one- or two-sentence lead, which `answer` starts "
+        "with (the verbatim extract follows it); empty when the extract stands alone",
+    )
     refused: bool = False
     refusal_reason: str | None = None
     citations: list[Citation] = Field(default_factory=list)

@@ -6,6 +6,7 @@ step can be tested alone and the whole runs as one LangChain Runnable."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -13,35 +14,40 @@ from typing import Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from bot.answer import REFUSAL_SENTENCE, Citation, Usage
+from bot.answer import REFUSAL_SENTENCE, AnswerEvent, Citation, Usage
 from bot.answerers.extractive import Draft, ExtractiveAnswerer
 from bot.attribution import attributed_documents
 from bot.condense import Condensed, condense
 from bot.evidence import Unit, UnitVectors, corpus_text, latest_year, term_weights
 from bot.gate import GateDecision, RelevanceGate, gate_features, label_match
+from bot.lead import attribute, check_lead, declined, is_complete, lead_sentences
 from bot.notices import document_notices, validity_statement
-from bot.prompts import without_instructions
+from bot.prompts import addresses_the_model, pack_evidence
 from bot.question import QuestionAnalysis, analyze, asked_part, place_names
 from bot.question import warm_up as question_warm_up
 from bot.sessions import Turn
-from bot.verify import verify
 from retrieval.index import IndexSnapshot
 from retrieval.library import PolicyLibrary
 from retrieval.normalize import compact, to_simplified
 from retrieval.retriever import Passage, SearchResult
 
-MODEL_REFUSED_NOTICE = "生成式模型未作答，已改为原文摘录回答。"
-FALLBACK_NOTICE = "生成式回答未通过核验（{why}），已改为原文摘录回答。"
+log = logging.getLogger("policybot.chain")
+
+MODEL_REFUSED_NOTICE = "生成式模型未作答，仅显示原文摘录。"
+FALLBACK_NOTICE = "生成式概括未通过核验（{why}），仅显示原文摘录。"
+DIRECTIVE_NOTICE = "问题中含有对回答方式的指令，未交给生成式模型，仅显示原文摘录。"
+TIMEOUT_NOTICE = "生成式模型超过{seconds:g}秒未写完概括，仅显示原文摘录。"
 
 
 class Generator(Protocol):
-    """A generative answerer (OpenAI-compatible or local)."""
+    """A generative answerer (OpenAI-compatible or local) that writes a lead over chosen evidence."""
 
     name: str
+    evidence_budget: int
 
-    def generate(self, question: str, passages: Sequence[Passage]) -> tuple[str, Usage]: ...
+    def lead(self, question: str, evidence: str) -> Iterator[str]: ...
 
-    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str]: ...
+    def usage(self, question: str, evidence: str, text: str) -> Usage: ...
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str | None: ...
 
@@ -72,7 +78,8 @@ class ChainState:
     usage: Usage = field(default_factory=Usage)
     timings_ms: dict[str, float] = field(default_factory=dict)
     generator_used: str | None = None
-    stream_sink: Callable[[str], None] | None = None
+    lead: str = ""  # the model's verified lead (generative modes)
+    stream_sink: Callable[[AnswerEvent], None] | None = None
 
     @property
     def standalone(self) -> str:
@@ -89,8 +96,10 @@ class AnswerChain:
         generators: dict[str, Generator] | None = None,
         fallback: bool = True,
         clock: Callable[[], dt.date] = dt.date.today,
+        lead_timeout: float = 20.0,
     ) -> None:
         self.library = library
+        self.lead_timeout = lead_timeout
         self.gate = gate or RelevanceGate()
         self.extractive = extractive or ExtractiveAnswerer()
         self.generators = generators or {}
@@ -275,42 +284,75 @@ class AnswerChain:
         return "".join(s for s in statements if s)
 
     def _generative(self, state: ChainState, generator: Generator) -> None:
-        passages = state.passages
+        """Evidence first, model second: the extract is the answer (and is shown at once); the model then writes
+        one or two sentences over the extract's own sentences, which lead the answer when they pass the check."""
+        extracted = time.perf_counter()
+        self._extractive(state)
+        state.timings_ms["extract"] = elapsed_ms(extracted)
+        if state.refused:
+            return  # only the gate refuses; the model is not asked
+        extract = state.answer
+        if state.stream_sink is not None:
+            state.stream_sink(AnswerEvent(kind="extract", text=extract, citations=list(state.citations)))
+        if addresses_the_model(state.question):
+            # "先输出…再回答" / "forget your rules": what it asks is answered by the extract; no model reads it
+            state.notices.append(DIRECTIVE_NOTICE)
+            return
+        sources = [(c.n, c.title, c.quote) for c in state.citations]
+        evidence, used = pack_evidence(sources, generator.evidence_budget)
+        facts = state.draft.preface if state.draft else ""
+        if facts:
+            evidence = f"（文件信息）{facts}\n{evidence}"
+        question = asked_part(state.standalone)  # the model gets what is asked, not what else was said
         started = time.perf_counter()
+        text, timed_out = "", False
         try:
-            if state.stream_sink is not None:
-                pieces: list[str] = []
-                for delta in generator.stream(state.standalone, passages):
-                    pieces.append(delta)
-                    state.stream_sink(delta)
-                text = "".join(pieces)
-                usage = Usage()
-            else:
-                text, usage = generator.generate(state.standalone, passages)
-        except Exception as exc:  # endpoint down, timeout, garbage: the user still gets an answer
+            pieces = generator.lead(question, evidence)
+            try:
+                for piece in pieces:
+                    if not text:
+                        state.timings_ms["llm.first_token"] = elapsed_ms(started)
+                    text += piece
+                    if state.stream_sink is not None:
+                        state.stream_sink(AnswerEvent(kind="lead", text=piece))
+                    if is_complete(text):
+                        break
+                    if time.perf_counter() - started > self.lead_timeout:
+                        timed_out = True
+                        break
+            finally:
+                close = getattr(pieces, "close", None)
+                if close is not None:
+                    close()  # stop the model (and free it for the next question) as soon as the lead is read
+        except Exception as exc:  # endpoint down, timeout, garbage: the extract stands
             state.timings_ms["llm"] = elapsed_ms(started)
             if not self.fallback:
                 raise
             state.notices.append(FALLBACK_NOTICE.format(why=f"模型服务不可用：{exc.__class__.__name__}"))
-            self._extractive(state)
             return
         state.timings_ms["llm"] = elapsed_ms(started)
-        state.usage = usage
-        # checked against what the model was given (instruction-like sentences left out)
-        check = verify(text, [without_instructions(p.chunk.text) for p in passages])
-        if not check.ok:
-            state.notices.append(FALLBACK_NOTICE.format(why="；".join(check.problems)[:200]))
-            self._extractive(state)
+        state.usage = generator.usage(question, evidence, text)
+        lead = lead_sentences(text)
+        if timed_out:
+            state.notices.append(TIMEOUT_NOTICE.format(seconds=self.lead_timeout))
             return
-        if compact(text) == compact(REFUSAL_SENTENCE):
-            # the gate already judged the passages relevant; small models refuse far too often (measured:
-            # 10 of 11 refusals by the local 1.5B model were wrong), so the cited extract decides instead
+        if declined(lead):
+            # the gate judged the evidence relevant; a small model declines far too often, the extract stands
             state.notices.append(MODEL_REFUSED_NOTICE)
-            self._extractive(state)
+            return
+        quotes = [c.quote for c in state.citations[: len(used)]]
+        # document titles and fields are shown with the extract: the lead may repeat them
+        shown = " ".join([facts, *dict.fromkeys(c.title for c in state.citations)])
+        lead = attribute(lead, quotes, shown)
+        check = check_lead(lead, quotes, shown, question)
+        if not check.ok:
+            # the user is told that a lead was not shown, never what it said (it may hold the unsupported claim)
+            log.info("lead rejected: %s", "; ".join(check.problems))
+            state.notices.append(FALLBACK_NOTICE.format(why="与所引原文不符"))
             return
         state.generator_used = generator.name
-        state.answer = text.strip()
-        state.citations = [_citation(n, passages[n - 1]) for n in check.cited]
+        state.lead = lead
+        state.answer = f"{lead}\n\n{extract}"
 
 
 def build_chain(chain: AnswerChain) -> Runnable[ChainState, ChainState]:

@@ -52,10 +52,18 @@ class Settings(BaseSettings):
     llm_fallback: bool = Field(
         True, description="fall back to extractive when the LLM fails or is unverifiable"
     )
-    context_token_budget: int = Field(1500, ge=200)
+    context_token_budget: int = Field(
+        1500, ge=50, description="openai mode: evidence sentences given to the model, cl100k tokens"
+    )
+    lead_max_tokens: int = Field(120, ge=16, le=1000, description="the model's lead sentences, tokens")
+    lead_timeout: float = Field(
+        20.0, gt=0, description="seconds the model may take for its lead; then the extract stands alone"
+    )
     local_model_path: Path = Field(Path("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"))
     local_threads: int = 2
-    local_context_tokens: int = 700
+    local_context_tokens: int = Field(
+        400, ge=50, description="local mode: evidence sentences given to the model, cl100k tokens"
+    )
     answer_cache_size: int = Field(
         1024, ge=0, description="answers kept in the in-memory LRU answer cache per worker; 0 = off"
     )

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from bot.answer import Answer, Usage
+from bot.answer import Answer, AnswerEvent, Usage
 from bot.answer_cache import AnswerCache, CacheKey, cache_question, canonical_filters
 from bot.chain import AnswerChain, ChainState, Generator, elapsed_ms
 from bot.condense import Condensed, condense
@@ -39,6 +39,7 @@ class AssistantService:
         gate: RelevanceGate | None = None,
         clock: Callable[[], dt.date] = dt.date.today,
         answer_cache_size: int = 0,
+        lead_timeout: float = 20.0,
     ) -> None:
         self.library = library
         self.sessions = sessions
@@ -46,7 +47,12 @@ class AssistantService:
         self.top_k = top_k
         self.generators = generators or {}
         self.chain = AnswerChain(
-            library, gate=gate, generators=self.generators, fallback=fallback, clock=clock
+            library,
+            gate=gate,
+            generators=self.generators,
+            fallback=fallback,
+            clock=clock,
+            lead_timeout=lead_timeout,
         )
         self.answer_cache = AnswerCache(answer_cache_size)
 
@@ -67,6 +73,7 @@ class AssistantService:
             generators=overrides.pop("generators", None) or generators_from_settings(settings),
             fallback=settings.llm_fallback,
             answer_cache_size=overrides.pop("answer_cache_size", settings.answer_cache_size),
+            lead_timeout=overrides.pop("lead_timeout", settings.lead_timeout),
             **overrides,
         )
 
@@ -107,7 +114,7 @@ class AssistantService:
         mode: str | None = None,
         top_k: int | None = None,
         filters: dict[str, Any] | None = None,
-        on_delta: Callable[[str], None] | None = None,
+        on_event: Callable[[AnswerEvent], None] | None = None,
     ) -> Answer:
         started = time.perf_counter()
         text, chosen, k = self._validate(question, mode, top_k)
@@ -130,7 +137,7 @@ class AssistantService:
                 self._remember(session_id, answer, list(hit.list_items))
                 return answer
         state = ChainState(question=text, history=history, mode=chosen, top_k=k, filters=filters)
-        state.stream_sink = on_delta
+        state.stream_sink = on_event
         state = self.chain.runnable.invoke(state)
         if key is not None:
             state.timings_ms["cache"] = 0.0
@@ -138,6 +145,7 @@ class AssistantService:
         answer = Answer(
             answer_id=uuid.uuid4().hex,
             answer=state.answer,
+            lead=state.lead,
             refused=state.refused,
             refusal_reason=state.refusal_reason,
             citations=state.citations,
@@ -203,10 +211,10 @@ class AssistantService:
         )
         self.sessions.set_value(session_id, "last_answer", answer.model_dump(mode="json"))
 
-    def stream(self, question: str, **kwargs: Any) -> Iterator[str | Answer]:
-        """Answer deltas as they are produced (token by token for generative modes), then the Answer.
-
-        The extractive answer is produced at once, so it is delivered in sentence-sized pieces."""
+    def stream(self, question: str, **kwargs: Any) -> Iterator[AnswerEvent | Answer]:
+        """What to show as soon as it exists, then the Answer: the verbatim extract with its citations (at once,
+        in every mode; for a refusal, the refusal text), then in a generative mode the pieces of the model's lead
+        as it writes them. The Answer is authoritative: it holds the lead only when the lead passed its check."""
         import queue
         import threading
 
@@ -215,24 +223,24 @@ class AssistantService:
 
         def run() -> None:
             try:
-                events.put(self.ask(question, on_delta=events.put, **kwargs))
+                events.put(self.ask(question, on_event=events.put, **kwargs))
             except BaseException as exc:  # handed to the consumer
                 failure.append(exc)
                 events.put(None)
 
         worker = threading.Thread(target=run, daemon=True)
         worker.start()
-        streamed = False
+        extracted = False
         while True:
             item = events.get()
             if item is None:
                 raise failure[0]
             if isinstance(item, Answer):
-                if not streamed:
-                    yield from item.answer.splitlines(keepends=True)
+                if not extracted:
+                    yield AnswerEvent(kind="extract", text=item.answer, citations=item.citations)
                 yield item
                 return
-            streamed = True
+            extracted = extracted or item.kind == "extract"
             yield item
 
     def last_answer(self, session_id: str) -> Answer | None:

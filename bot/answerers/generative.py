@@ -17,35 +17,46 @@ from pydantic import PrivateAttr
 
 from bot.answer import Usage
 from bot.config import Settings
-from bot.prompts import ANSWER_PROMPT, REWRITE_PROMPT, pack_context
+from bot.prompts import LEAD_PROMPT, REWRITE_PROMPT
 from bot.sessions import Turn
-from retrieval.retriever import Passage
 from retrieval.tokens import count_tokens
 
 
 class GenerativeAnswerer:
-    def __init__(self, name: str, model: BaseChatModel, context_budget: int = 1500) -> None:
+    """Writes the lead of an answer: one or two sentences over the evidence the extractive answerer chose
+    (`bot.prompts.LEAD_PROMPT`), streamed. The same prompt for every chat model, local or remote."""
+
+    def __init__(
+        self,
+        name: str,
+        model: BaseChatModel,
+        evidence_budget: int = 400,
+        max_tokens: int = 120,
+        *,
+        rewrites: bool = True,
+    ) -> None:
         self.name = name
         self.model = model
-        self.context_budget = context_budget
+        self.evidence_budget = evidence_budget
+        self.max_tokens = max_tokens
+        self.rewrites = rewrites
 
-    def _messages(self, question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
-        context, _ = pack_context(passages, self.context_budget)
-        return ANSWER_PROMPT.format_messages(context=context, question=question)
+    def messages(self, question: str, evidence: str) -> list[BaseMessage]:
+        return LEAD_PROMPT.format_messages(evidence=evidence, question=question)
 
-    def generate(self, question: str, passages: Sequence[Passage]) -> tuple[str, Usage]:
-        messages = self._messages(question, passages)
-        reply = self.model.invoke(messages)
-        text = reply.content if isinstance(reply.content, str) else str(reply.content)
-        prompt_tokens = sum(count_tokens(str(m.content)) for m in messages)
-        return text, Usage(prompt_tokens=prompt_tokens, completion_tokens=count_tokens(text))
-
-    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str]:
-        for chunk in self.model.stream(self._messages(question, passages)):
+    def lead(self, question: str, evidence: str) -> Iterator[str]:
+        """The model's text as it streams; the consumer may stop reading at any point."""
+        for chunk in self.model.stream(self.messages(question, evidence), max_tokens=self.max_tokens):
             if isinstance(chunk.content, str) and chunk.content:
                 yield chunk.content
 
+    def usage(self, question: str, evidence: str, text: str) -> Usage:
+        prompt = sum(count_tokens(str(m.content)) for m in self.messages(question, evidence))
+        return Usage(prompt_tokens=prompt, completion_tokens=count_tokens(text))
+
     def rewrite(self, question: str, history: Sequence[Turn]) -> str | None:
+        if not self.rewrites:
+            return None
         transcript = "\n".join(f"用户：{t.question}\n助手：{t.answer[:300]}" for t in history[-3:])
         try:
             reply = self.model.invoke(REWRITE_PROMPT.format_messages(history=transcript, question=question))
@@ -127,7 +138,7 @@ class LlamaCppChatModel(BaseChatModel):
         with self._lock:
             result = self._client().create_chat_completion(
                 messages=self._convert(messages),
-                max_tokens=self.max_tokens,
+                max_tokens=kwargs.get("max_tokens", self.max_tokens),
                 temperature=self.temperature,
                 stop=stop,
             )
@@ -152,7 +163,7 @@ class LlamaCppChatModel(BaseChatModel):
         with self._lock:  # held until the generation ends or the consumer closes the stream
             for part in self._client().create_chat_completion(
                 messages=self._convert(messages),
-                max_tokens=self.max_tokens,
+                max_tokens=kwargs.get("max_tokens", self.max_tokens),
                 temperature=self.temperature,
                 stop=stop,
                 stream=True,
@@ -185,7 +196,7 @@ def generators_from_settings(settings: Settings) -> dict[str, Any]:
     explicit = settings.model_fields_set & {"llm_base_url", "llm_api_key", "llm_model"}
     if settings.answer_mode == "openai" or explicit:
         generators["openai"] = GenerativeAnswerer(
-            "openai", openai_chat_model(settings), settings.context_token_budget
+            "openai", openai_chat_model(settings), settings.context_token_budget, settings.lead_max_tokens
         )
     model_path = settings.resolved(settings.local_model_path)
     if settings.answer_mode == "local" or model_path.is_file():
@@ -193,5 +204,7 @@ def generators_from_settings(settings: Settings) -> dict[str, Any]:
             "local",
             LlamaCppChatModel(model_path=str(model_path), n_threads=settings.local_threads),
             settings.local_context_tokens,
+            settings.lead_max_tokens,
+            rewrites=False,  # a second model call per follow-up would double the wait; the rule-based one stands
         )
     return generators

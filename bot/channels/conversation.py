@@ -14,6 +14,7 @@ Every answer comes from `AssistantService.ask`; nothing here retrieves or prompt
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import time
 from collections import deque
@@ -21,7 +22,7 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.answer import Answer
+from bot.answer import Answer, AnswerEvent
 from bot.channels import rendering
 from bot.channels.delivery import DeliveryError
 from bot.channels.rendering import Paragraph
@@ -215,8 +216,12 @@ class TextConversation:
     def session(self, incoming: Incoming) -> str:
         return session_id(self.channel, incoming.chat_id)
 
-    async def reply(self, incoming: Incoming) -> Outgoing | None:
-        """The reply to one message; None when the bot stays silent (an outsider already refused once)."""
+    async def reply(self, incoming: Incoming, early: Send | None = None) -> Outgoing | None:
+        """The reply to one message; None when the bot stays silent (an outsider already refused once).
+
+        In a generative mode with `early`, the verbatim extract goes out through `early` the moment it exists,
+        and the reply is the model's lead (when it passed verification) with the answer's notices: a channel
+        whose messages cannot be edited gets the lead as a second message."""
         if not self.access.allows(incoming.user_id, incoming.chat_id):
             if incoming.user_id in self.refused:
                 return None
@@ -234,12 +239,12 @@ class TextConversation:
         if text in RATINGS:
             return await self._rate(incoming, RATINGS[text])
         if not text.startswith("/"):
-            return await self.ask(incoming, text)
+            return await self.ask(incoming, text, early)
         command, _, rest = text.partition(" ")
         rest = rest.strip()
         command = command.lower()
         if command == "/ask":
-            return await self.ask(incoming, rest) if rest else plain(ASK_USAGE)
+            return await self.ask(incoming, rest, early) if rest else plain(ASK_USAGE)
         if command in ("/start", "/help"):
             return await self._help(command)
         if command == "/sources":
@@ -257,18 +262,24 @@ class TextConversation:
             return self._mode(incoming, rest)
         return plain(UNKNOWN_COMMAND)
 
-    async def ask(self, incoming: Incoming, question: str) -> Outgoing:
+    async def ask(self, incoming: Incoming, question: str, early: Send | None = None) -> Outgoing:
         if self.rate.limited(incoming.user_id):
             return plain(RATE_LIMITED.format(limit=self.rate.per_minute))
+        mode = self.modes.get(incoming.chat_id)
+        generative = (mode or self.service.default_mode) in self.service.generators
+        extract = EarlySend(early, self.link) if early is not None and generative else None
         try:
             answer: Answer = await asyncio.to_thread(
                 self.service.ask,
                 question,
                 session_id=self.session(incoming),
-                mode=self.modes.get(incoming.chat_id),
+                mode=mode,
+                **({"on_event": extract.on_event} if extract else {}),
             )
         except InvalidQuestion as exc:
             return plain(str(exc))
+        if extract is not None and await extract.sent():
+            return Outgoing(rendering.lead_paragraphs(answer), answer)
         return Outgoing(rendering.answer_paragraphs(answer, self.link), answer)
 
     async def _help(self, command: str) -> Outgoing:
@@ -306,13 +317,42 @@ class TextConversation:
         return plain(message)
 
 
+Send = Callable[[Outgoing], Awaitable[None]]
+
+
+class EarlySend:
+    """Sends the extract from the answering thread's `extract` event, on the channel's event loop."""
+
+    def __init__(self, send: Send, link: rendering.CitationLink | None) -> None:
+        self.send, self.link = send, link
+        self.loop = asyncio.get_running_loop()
+        self.sending: concurrent.futures.Future[None] | None = None
+
+    def on_event(self, event: AnswerEvent) -> None:
+        if event.kind == "extract" and self.sending is None:
+            preview = Answer(answer_id="", answer=event.text, citations=event.citations)
+            outgoing = Outgoing(rendering.answer_paragraphs(preview, self.link))
+            self.sending = asyncio.run_coroutine_threadsafe(self.send(outgoing), self.loop)
+
+    async def sent(self) -> bool:
+        """Whether the extract went out (a failed early send is logged; the whole answer is sent instead)."""
+        if self.sending is None:
+            return False
+        try:
+            await asyncio.wrap_future(self.sending)
+        except Exception:
+            log.exception("sending the extract early failed; the answer is sent whole")
+            return False
+        return True
+
+
 async def answer_and_send(
-    reply: Callable[[], Awaitable[Outgoing | None]], send: Callable[[Outgoing], Awaitable[None]], what: str
+    reply: Callable[[Send], Awaitable[Outgoing | None]], send: Send, what: str
 ) -> None:
     """Produces the reply to one message and sends it; never raises. A failed delivery is already logged (by
     `deliver`); any other failure is logged and the user gets an apology."""
     try:
-        outgoing = await reply()
+        outgoing = await reply(send)  # the reply may send the extract early through `send`
         if outgoing is not None:
             await send(outgoing)
     except DeliveryError:

@@ -271,6 +271,17 @@ def answer_paragraphs(answer: Answer, link: CitationLink | None = None) -> list[
     return paragraphs
 
 
+def lead_paragraphs(answer: Answer) -> list[Paragraph]:
+    """The follow-up to an extract already sent (a channel that cannot edit messages): the model's verified
+    lead, marked as a summary of the quotes above with their numbers, and the answer's notices."""
+    paragraphs: list[Paragraph] = []
+    if answer.lead:
+        paragraphs.append([[Piece("概括（编号同上条原文）", "bold")], [Piece(answer.lead)]])
+    if answer.notices:
+        paragraphs.append([[Piece("⚠️ "), Piece(notice, "italic")] for notice in answer.notices])
+    return paragraphs
+
+
 def quote_paragraphs(citation: Citation) -> list[Paragraph]:
     return [[citation_line(citation)], [[Piece(citation.quote or "（无原文）", "quote")]]]
 

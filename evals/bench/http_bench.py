@@ -4,7 +4,7 @@ POST /v1/ask, plus the retrieval benchmark at 1x and 10x and, last, the local-mo
 benchmark (`evals/bench/local_bench.py`). Writes evals/reports/performance.md.
 
     .venv/bin/python -m evals.bench.http_bench [--requests 1:100 8:240 32:320] [--max-seconds 60]
-        [--local-questions 6]
+        [--local-questions 10]
 """
 
 from __future__ import annotations
@@ -254,7 +254,7 @@ def render(meta: dict, runs: list[dict], retrieval: list[dict], local: dict | No
     )
     if local is not None:
         measured, judged = local_bench.ttft_verdict(local)
-        lines.append(f"| time to first token ≤ ~6 s, `local` mode, streaming | {measured} | {judged} |")
+        lines.append(f"| lead TTFT p50 ≤ 6 s, `local` mode, streaming | {measured} | {judged} |")
     lines += [
         "",
         "## Load levels (POST /v1/ask)",
@@ -354,8 +354,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--local-questions",
         type=int,
-        default=6,
-        help="local-mode (llama.cpp) questions to time; 0 skips them",
+        default=10,
+        help="local-mode (llama.cpp) items per suite (dev, test, paraphrase) for every packaged model; 0 skips",
     )
     parser.add_argument("--output", type=Path, default=REPORT)
     args = parser.parse_args(argv)
@@ -403,11 +403,12 @@ def main(argv: list[str] | None = None) -> int:
                 retrieval.append({"scale": scale, "error": f"{type(exc).__name__}: {exc}"})
         # last: the model stays in this process's memory (the retrieval benchmark reports this process's peak RSS)
         if args.local_questions > 0:
-            print(f"local mode: {args.local_questions} question(s), streaming …", flush=True)
+            print(f"local mode: {args.local_questions} item(s) per suite, streaming …", flush=True)
             settings = Settings(data_dir=work / "data", corpus_dir=REPO / "corpus")
             local = local_bench.run(args.local_questions, settings=settings)
-            if local["status"] != "ok":
-                print(f"  local mode: {local['status']}: {local.get('reason', '')}", flush=True)
+            for model in local["models"]:
+                if model["status"] != "ok":
+                    print(f"  {model['model']}: {model['status']}: {model.get('reason', '')}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

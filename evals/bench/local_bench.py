@@ -1,10 +1,13 @@
-"""Local-mode benchmark (not a test): the `local` answer mode (llama.cpp, the packaged Qwen2.5-Coder-1.5B GGUF)
-streamed through `AssistantService.stream` over fixed answerable corpus questions: time to first token, decode
-tokens/s, prompt size after packing, verification fallbacks. Part of `make bench`; on its own:
+"""Local-mode benchmark (not a test): the evidence-first lead of the `local` answer mode (llama.cpp, the packaged
+Qwen2.5-Coder GGUF models) streamed through `AssistantService.stream` over answerable single-turn items of the dev
+set, the frozen test split and the paraphrase suite. Per model: how often the model's lead passes verification,
+declines, fails or times out; time to the extract, to the lead's first token and to the end; and accuracy of the
+whole reply beside the extract alone. Part of `make bench`; on its own:
 
-    .venv/bin/python -m evals.bench.local_bench [--questions 6] [--data-dir data] [--json]
+    .venv/bin/python -m evals.bench.local_bench [--models qwen2.5-coder-0.5b,qwen2.5-coder-1.5b]
+        [--per-suite 20] [--json]
 
-Without llama-cpp-python or the model file the result says "not installed (run `make local-model`)"."""
+A model whose file is missing is reported as "not installed (run `make local-model`)"."""
 
 from __future__ import annotations
 
@@ -16,71 +19,37 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.answer import Answer, Usage
+from bot.answer import Answer, AnswerEvent
 from bot.config import Settings
-from retrieval.retriever import Passage
+from evals.datasets import ParaphraseItem, QAItem, load_jsonl
 
 REPO = Path(__file__).resolve().parents[2]
-QA = REPO / "evals" / "datasets" / "qa.jsonl"
-# answerable factual items over the three documents (all pass the relevance gate); more come from the rest of
-# the factual items when --questions asks for more
-QUESTION_IDS = ("q004", "q026", "q027", "q011", "q031", "q029")
-WARM_UP_ID = "q001"
+DATASETS = REPO / "evals" / "datasets"
+SUITES: dict[str, tuple[str, type[QAItem]]] = {
+    "dev": ("qa.jsonl", QAItem),
+    "test": ("qa_test.jsonl", QAItem),
+    "paraphrase": ("paraphrases.jsonl", ParaphraseItem),
+}
 TTFT_TARGET_S = 6.0
+TOTAL_TARGET_S = 12.0
+VERIFIED_TARGET = 0.90
+DECLINED_TARGET = 0.05
 NOT_INSTALLED = "not installed (run `make local-model`)"
-PROMPT_SIZES = (
-    "passages",
-    "passages_packed",
-    "context_tokens",
-    "prompt_tokens",
-    "prompt_tokens_model",
-    "prompt_cached",
-)
-METRICS = (  # key, label, format
-    ("ttft_s", "time to first token, s", "{:.2f}"),
-    ("before_model_s", "… of which before the model (condense, retrieve, gate), s", "{:.2f}"),
-    ("prefill_s", "… of which prompt processing (model call → first token), s", "{:.2f}"),
-    (
-        "prefill_tps",
-        "prompt processing, tokens/s (prompt tokens not in the prefix cache / that time)",
-        "{:.1f}",
-    ),
-    ("decode_tps", "decode, tokens/s (streaming)", "{:.1f}"),
-    ("prompt_tokens_model", "prompt after packing, Qwen tokens (chat template applied)", "{:.0f}"),
-    ("prompt_cached", "… of which reused from llama.cpp's prefix cache", "{:.0f}"),
-    ("prompt_tokens", "prompt after packing, cl100k tokens (as `Usage.prompt_tokens` counts)", "{:.0f}"),
-    ("context_tokens", "packed context, cl100k tokens", "{:.0f}"),
-    ("passages_packed", "passages packed", "{:.0f}"),
-    ("completion_tokens", "generated tokens", "{:.0f}"),
-    ("total_s", "total per question, s", "{:.2f}"),
-)
+OUTCOMES = ("verified", "declined", "failed", "timeout", "unavailable")
 
 
-def _rows() -> dict[str, dict[str, Any]]:
-    rows = (json.loads(line) for line in QA.read_text(encoding="utf-8").splitlines() if line.strip())
-    return {r["id"]: r for r in rows}
-
-
-def questions(n: int) -> list[dict[str, str]]:
-    """`n` answerable factual questions from qa.jsonl: QUESTION_IDS first, then the other factual items
-    (never the warm-up one)."""
-    factual = {i: r["question"] for i, r in _rows().items() if r["type"] == "factual" and r.get("answerable")}
-    order = [*QUESTION_IDS, *(i for i in factual if i not in QUESTION_IDS and i != WARM_UP_ID)]
-    return [{"id": i, "question": factual[i]} for i in order if i in factual][:n]
-
-
-def model_path(settings: Settings) -> Path:
-    """The configured model file (relative to the working directory, else to this checkout)."""
-    path = settings.resolved(settings.local_model_path)
-    in_repo = REPO / settings.local_model_path
-    if not path.is_file() and not settings.local_model_path.is_absolute() and in_repo.is_file():
-        return in_repo
-    return path
+def sample(suite: str, n: int) -> list[QAItem]:
+    """`n` answerable single-turn items of a suite, spread evenly over the file (deterministic)."""
+    name, model = SUITES[suite]
+    items = [i for i in load_jsonl(DATASETS / name, model) if i.answerable and not i.turns]
+    if n <= 0 or n >= len(items):
+        return items
+    step = len(items) / n
+    return [items[int(k * step)] for k in range(n)]
 
 
 def missing(path: Path) -> str | None:
@@ -93,12 +62,13 @@ def missing(path: Path) -> str | None:
     return None
 
 
-def summarize(values: Sequence[float | None]) -> dict[str, float]:
-    """Median, min and max of the values that were measured (NaN when none were)."""
-    present = [float(v) for v in values if v is not None and not math.isnan(v)]
+def percentile(values: Iterable[float | None], q: float) -> float:
+    present = sorted(float(v) for v in values if v is not None and not math.isnan(v))
     if not present:
-        return {"n": 0, "median": math.nan, "min": math.nan, "max": math.nan}
-    return {"n": len(present), "median": statistics.median(present), "min": min(present), "max": max(present)}
+        return math.nan
+    if q == 50:
+        return statistics.median(present)
+    return present[min(len(present) - 1, math.ceil(q / 100 * len(present)) - 1)]
 
 
 def loadavg() -> str:
@@ -108,228 +78,163 @@ def loadavg() -> str:
 # --- measuring ---------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class ModelCall:
-    """One streamed generation, as the chain asked for it (sizes counted after it, outside the timing)."""
+def outcome(answer: Answer, asked: bool) -> str:
+    """What became of the model's lead (from the Answer and its notices)."""
+    from bot.chain import FALLBACK_NOTICE, MODEL_REFUSED_NOTICE, TIMEOUT_NOTICE
 
-    called: float  # perf_counter when the chain handed the passages to the model
-    passages: int
-    passages_packed: int | None = None
-    context_tokens: int | None = None  # cl100k, the packed passages
-    prompt_tokens: int | None = None  # cl100k, system + question + packed passages (as Usage.prompt_tokens)
-    prompt_tokens_model: int | None = None  # the model's own tokens after its chat template
-    prompt_cached: int | None = (
-        None  # leading prompt tokens llama.cpp still had evaluated (not processed again)
-    )
-    evaluated_before: list[int] | None = None  # the tokens in llama.cpp's context when the call came
-    pieces: list[str] = field(default_factory=list)
-    times: list[float] = field(default_factory=list)
-
-
-class ProbedGenerator:
-    """The service's `local` GenerativeAnswerer, wrapped to time every piece when the model yields it (so the
-    time to first token is the model's, whatever the stream delivers before or instead of it)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.calls: list[ModelCall] = []
-
-    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str]:
-        call = ModelCall(
-            called=time.perf_counter(), passages=len(passages), evaluated_before=self._evaluated()
-        )
-        self.calls.append(call)
-        try:
-            for piece in self.inner.stream(question, passages):
-                call.times.append(time.perf_counter())
-                call.pieces.append(piece)
-                yield piece
-        finally:
-            self._count_prompt(call, question, passages)
-
-    def _count_prompt(self, call: ModelCall, question: str, passages: Sequence[Passage]) -> None:
-        from bot.prompts import pack_context
-        from retrieval.tokens import count_tokens
-
-        context, call.passages_packed = pack_context(
-            passages, self.inner.context_budget
-        )  # as the answerer packs
-        messages = self.inner._messages(question, passages)
-        call.context_tokens = count_tokens(context)
-        call.prompt_tokens = sum(count_tokens(str(m.content)) for m in messages)
-        prompt = self._prompt_tokens(messages)
-        if prompt is not None:
-            call.prompt_tokens_model = len(prompt)
-            call.prompt_cached = cached_prefix(call.evaluated_before or [], prompt)
-
-    def generate(self, question: str, passages: Sequence[Passage]) -> tuple[str, Usage]:
-        return self.inner.generate(question, passages)
-
-    def rewrite(self, question: str, history: Sequence[Any]) -> str | None:
-        return self.inner.rewrite(question, history)
-
-    @property
-    def llama(self) -> Any:
-        return self.inner.model._llama  # loaded by `load()` before any timing
-
-    def _evaluated(self) -> list[int] | None:
-        try:
-            return [int(t) for t in self.llama._input_ids]
-        except Exception:
-            return None
-
-    def _prompt_tokens(self, messages: Sequence[Any]) -> list[int] | None:
-        """The prompt as llama-cpp-python's chat handler tokenizes it (the GGUF's chat template)."""
-        try:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-            template = self.llama.metadata["tokenizer.chat_template"]
-            prompt = Jinja2ChatFormatter(template=template, eos_token="", bos_token="")(
-                messages=self.inner.model._convert(list(messages))
-            ).prompt
-            return list(self.llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
-        except Exception:
-            return None
-
-    def completion_tokens(self, text: str) -> int | None:
-        try:
-            return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
-        except Exception:
-            return None
-
-
-def cached_prefix(evaluated: Sequence[int], prompt: Sequence[int]) -> int:
-    """How many leading prompt tokens llama.cpp reuses from its context (`Llama.generate`: the common prefix, one
-    token less when the whole prompt is in it)."""
-    common = 0
-    for a, b in zip(evaluated, prompt, strict=False):
-        if a != b:
-            break
-        common += 1
-    return common - 1 if common and common == len(prompt) else common
-
-
-def outcome(answer: Answer, call: ModelCall | None) -> str:
-    from bot.chain import FALLBACK_NOTICE, MODEL_REFUSED_NOTICE
-
+    if answer.refused:
+        return "refused"
+    if answer.lead:
+        return "verified"
+    if not asked:
+        return "not asked"
     notices = " ".join(answer.notices)
-    if call is None:
-        return "refused by the gate" if answer.refused else "no model call"
     if "模型服务不可用" in notices:
-        return "model unavailable → extractive"
-    before, after = FALLBACK_NOTICE.split("{why}")
-    if before in notices:
-        why = notices.split(before, 1)[1].split(after, 1)[0]
-        return f"verification failed ({why}) → extractive"
+        return "unavailable"
+    if TIMEOUT_NOTICE.split("{")[0] in notices:
+        return "timeout"
     if MODEL_REFUSED_NOTICE in notices:
-        return "model refused → extractive"
-    return "generated, verified"
+        return "declined"
+    if FALLBACK_NOTICE.split("{")[0] in notices:
+        return "failed"
+    return "failed"
 
 
-def measure(service: Any, probe: ProbedGenerator, item: dict[str, str]) -> dict[str, Any]:
-    """Stream one question in `local` mode; the clock starts at the `stream()` call."""
-    before = len(probe.calls)
+def measure(service: Any, item: QAItem, mode: str = "local") -> dict[str, Any]:
+    """Stream one question; the clock starts at the `stream()` call. Scores the whole reply and, beside it, the
+    extract alone (what the extractive default would have shown)."""
+    from evals.qa_eval import score_item
+
     started = time.perf_counter()
-    first_event = None
-    answer = None
-    for event in service.stream(item["question"], mode="local"):
+    extract_s = lead_s = None
+    extract: AnswerEvent | None = None
+    answer: Answer | None = None
+    for event in service.stream(item.question, mode=mode):
+        now = time.perf_counter() - started
         if isinstance(event, Answer):
             answer = event
-            break
-        if first_event is None:
-            first_event = time.perf_counter() - started
+        elif event.kind == "extract":
+            extract, extract_s = event, now
+        elif event.kind == "lead" and lead_s is None:
+            lead_s = now
     total = time.perf_counter() - started
-    assert answer is not None
-    call = probe.calls[before] if len(probe.calls) > before else None
-    result: dict[str, Any] = {
-        **item,
+    assert answer is not None and extract is not None
+    alone = answer.model_copy(update={"answer": extract.text, "lead": ""})
+    asked = "llm" in answer.timings_ms
+    return {
+        "id": item.id,
+        "question": item.question,
+        "extract_s": extract_s,
+        "ttft_s": lead_s,
         "total_s": total,
-        "first_event_s": first_event,
-        "outcome": outcome(answer, call),
-        "usage_prompt_tokens": answer.usage.prompt_tokens,  # 0 when streamed: the chain counts only invoke()
-        "usage_completion_tokens": answer.usage.completion_tokens,
-        "retrieve_ms": answer.timings_ms.get("retrieve"),
+        "outcome": outcome(answer, asked),
+        "lead": answer.lead,
+        "notices": [n for n in answer.notices if "生成式" in n],
+        "prompt_tokens": answer.usage.prompt_tokens,
+        "completion_tokens": answer.usage.completion_tokens,
+        "passed": score_item(item, answer, total * 1000).passed,
+        "passed_extract": score_item(item, alone, total * 1000).passed,
     }
-    result["fallback"] = result["outcome"].endswith("→ extractive")
-    if call is None:
-        return result
-    result.update({key: getattr(call, key) for key in PROMPT_SIZES})
-    result.update(before_model_s=call.called - started, pieces=len(call.pieces))
-    if call.times:
-        text = "".join(call.pieces)
-        tokens = probe.completion_tokens(text) or answer.usage.completion_tokens or len(call.pieces)
-        span = call.times[-1] - call.times[0]
-        result.update(
-            ttft_s=call.times[0] - started,
-            prefill_s=call.times[0] - call.called,
-            prefill_tps=(
-                (call.prompt_tokens_model - (call.prompt_cached or 0)) / (call.times[0] - call.called)
-                if call.prompt_tokens_model and call.times[0] > call.called
-                else None
-            ),
-            completion_tokens=tokens,
-            model_text=text,  # in --json only: what the model wrote before verification
-            # tokens after the first over the time from the first to the last: the decode rate
-            decode_tps=(tokens - 1) / span if tokens > 1 and span > 0 else None,
-        )
-    return result
 
 
-def run(
-    n: int = 6,
+def summarize(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Shares over the items whose extract answered (the model is asked only then), times over all."""
+    answered = [r for r in runs if r["outcome"] != "refused"]
+    n = len(answered)
+    share = {o: (sum(r["outcome"] == o for r in answered) / n if n else math.nan) for o in OUTCOMES}
+    return {
+        "items": len(runs),
+        "answered": n,
+        **{f"{o}_share": v for o, v in share.items()},
+        "ttft_p50": percentile((r["ttft_s"] for r in answered), 50),
+        "ttft_p90": percentile((r["ttft_s"] for r in answered), 90),
+        "total_p50": percentile((r["total_s"] for r in answered), 50),
+        "total_p90": percentile((r["total_s"] for r in answered), 90),
+        "extract_p50": percentile((r["extract_s"] for r in runs), 50),
+        "accuracy": sum(r["passed"] for r in runs) / len(runs) if runs else math.nan,
+        "accuracy_extract": sum(r["passed_extract"] for r in runs) / len(runs) if runs else math.nan,
+        "prompt_tokens_p50": percentile((r["prompt_tokens"] for r in answered), 50),
+        "completion_tokens_p50": percentile((r["completion_tokens"] for r in answered), 50),
+    }
+
+
+def model_paths(names: Sequence[str]) -> list[Path]:
+    """Packaged model keys (`bot.local_model.MODELS`) or GGUF paths, relative to this checkout."""
+    from bot.local_model import MODELS
+
+    paths = []
+    for name in names:
+        path = MODELS[name].path if name in MODELS else Path(name)
+        paths.append(path if path.is_absolute() else REPO / path)
+    return paths
+
+
+def run_model(
+    path: Path,
+    suites: dict[str, list[QAItem]],
     *,
-    settings: Settings | None = None,
+    settings: Settings,
     progress: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Load the model, answer one warm-up question, then stream `n` questions; the results as a dict."""
-    settings = settings or Settings()
-    path = model_path(settings)
-    result: dict[str, Any] = {
-        "questions_asked": n,
-        "model_path": str(path),
-        "threads": settings.local_threads,
-        "context_tokens_setting": settings.local_context_tokens,
-        "ttft_target_s": TTFT_TARGET_S,
-        "nproc": os.cpu_count(),
-        "load_before": loadavg(),
-    }
+    result: dict[str, Any] = {"model": path.name, "threads": settings.local_threads, "load_before": loadavg()}
     reason = missing(path)
     if reason:
         return {**result, "status": NOT_INSTALLED, "reason": reason}
     from bot.answerers.generative import LocalModelUnavailable
     from evals.cli import _make_service
 
-    settings = settings.model_copy(update={"local_model_path": path})
-    service = _make_service(settings)  # evals' own: throw-away sessions, fixed day, no answer cache
-    probe = ProbedGenerator(service.generators["local"])
-    service.generators["local"] = service.chain.generators["local"] = probe
-    result["max_tokens"] = probe.inner.model.max_tokens
+    service = _make_service(settings.model_copy(update={"local_model_path": path}))
+    generator = service.generators["local"]
+    result.update(
+        evidence_budget=generator.evidence_budget,
+        max_tokens=generator.max_tokens,
+        lead_timeout=service.chain.lead_timeout,
+    )
     try:
-        progress("local bench: index and library warm-up …")
-        started = time.perf_counter()
         service.library.ensure_built(show_progress=False)
         service.warm_up()
-        result["library_warm_up_s"] = time.perf_counter() - started
-        progress(f"local bench: loading {path.name} ({settings.local_threads} threads) …")
         started = time.perf_counter()
-        probe.inner.model.load()
+        generator.model.load()
         result["load_s"] = time.perf_counter() - started
-        warm = {"id": WARM_UP_ID, "question": _rows()[WARM_UP_ID]["question"]}
-        progress(f"local bench: warm-up question {warm['id']} …")
-        result["warm_up"] = measure(service, probe, warm)
-        progress("  " + line(result["warm_up"]))
-        runs = []
-        for item in questions(n):
-            progress(f"local bench: {item['id']} {item['question']}")
-            runs.append(measure(service, probe, item))
-            progress("  " + line(runs[-1]))
+        # one warm-up question, so llama.cpp holds the fixed prefix (instruction + example) as in a running server
+        measure(service, sample("dev", 1)[0])
+        result["suites"] = {}
+        for suite, items in suites.items():
+            runs = []
+            for item in items:
+                runs.append(measure(service, item))
+                r = runs[-1]
+                progress(
+                    f"  {path.name} {suite} {item.id}: {r['outcome']}, TTFT {_fmt(r['ttft_s'])} s, "
+                    f"total {_fmt(r['total_s'])} s, {'pass' if r['passed'] else 'miss'} | {r['lead'][:60]}"
+                )
+            result["suites"][suite] = {"summary": summarize(runs), "runs": runs}
     except LocalModelUnavailable as exc:
-        return {**result, "status": NOT_INSTALLED, "reason": str(exc), "load_after": loadavg()}
-    result.update(status="ok", runs=runs, load_after=loadavg())
-    result["summary"] = {key: summarize([r.get(key) for r in runs]) for key, _, _ in METRICS}
-    result["fallbacks"] = sum(r["fallback"] for r in runs)
+        return {**result, "status": NOT_INSTALLED, "reason": str(exc)}
+    finally:
+        del service, generator
+    all_runs = [r for s in result["suites"].values() for r in s["runs"]]
+    result.update(status="ok", summary=summarize(all_runs), load_after=loadavg())
     return result
+
+
+def run(
+    per_suite: int = 10,
+    *,
+    models: Sequence[str] | None = None,
+    settings: Settings | None = None,
+    progress: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Every model over the same sample of each suite."""
+    from bot.local_model import MODELS
+
+    settings = settings or Settings()
+    suites = {name: sample(name, per_suite) for name in SUITES}
+    results = []
+    for path in model_paths(models or list(MODELS)):
+        progress(f"local bench: {path.name}, {sum(map(len, suites.values()))} items …")
+        results.append(run_model(path, suites, settings=settings, progress=progress))
+    return {"per_suite": per_suite, "nproc": os.cpu_count(), "models": results}
 
 
 # --- report ------------------------------------------------------------------------------------------------------
@@ -341,109 +246,94 @@ def _fmt(value: Any, spec: str = "{:.2f}") -> str:
     return spec.format(value)
 
 
-def line(r: dict[str, Any]) -> str:
-    """One question on one line (progress output)."""
-    return (
-        f"TTFT {_fmt(r.get('ttft_s'))} s (prompt processing {_fmt(r.get('prefill_s'))} s, "
-        f"{_fmt(r.get('prefill_tps'), '{:.1f}')} tokens/s), "
-        f"decode {_fmt(r.get('decode_tps'), '{:.1f}')} tokens/s, {_fmt(r.get('completion_tokens'), '{}')} tokens, "
-        f"prompt {_fmt(r.get('prompt_tokens_model'), '{}')} Qwen ({_fmt(r.get('prompt_cached'), '{}')} cached) / "
-        f"{_fmt(r.get('prompt_tokens'), '{}')} cl100k tokens, "
-        f"{_fmt(r.get('passages_packed'), '{}')}/{_fmt(r.get('passages'), '{}')} passages, "
-        f"total {_fmt(r.get('total_s'))} s: {r['outcome']}"
-    )
+def _pct(value: float) -> str:
+    return _fmt(value * 100 if not math.isnan(value) else value, "{:.0f} %")
+
+
+def chosen(result: dict[str, Any], settings: Settings | None = None) -> dict[str, Any] | None:
+    """The measured model that `POLICYBOT_LOCAL_MODEL_PATH` selects (else the first measured)."""
+    ok = [m for m in result.get("models", []) if m.get("status") == "ok"]
+    name = (settings or Settings()).local_model_path.name
+    return next((m for m in ok if m["model"] == name), ok[0] if ok else None)
 
 
 def ttft_verdict(result: dict[str, Any]) -> tuple[str, str]:
-    """(measured, verdict) for the Targets table."""
-    if result.get("status") != "ok":
-        return result.get("status", "not run"), "n/a"
+    """(measured, verdict) for the Targets table: the configured model's lead TTFT p50."""
+    model = chosen(result)
+    if model is None:
+        statuses = {m.get("status") for m in result.get("models", [])} or {"not run"}
+        return ", ".join(sorted(s for s in statuses if s)), "n/a"
     from evals.bench.http_bench import verdict
 
-    ttft = result["summary"]["ttft_s"]
-    n = f"{ttft['n']} question{'s' if ttft['n'] != 1 else ''}"
-    measured = f"median {_fmt(ttft['median'])} s ({_fmt(ttft['min'])}–{_fmt(ttft['max'])} s, {n})"
-    return measured, verdict(ttft["median"], TTFT_TARGET_S, True)
-
-
-def budget(result: dict[str, Any]) -> str:
-    """What the target allows at the measured prompt-processing rate (for sizing the packed context)."""
-    rate = result["summary"]["prefill_tps"]["median"]
-    before = result["summary"]["before_model_s"]["median"]
-    if math.isnan(rate) or math.isnan(before):
-        return ""
-    allowed = max(0.0, (TTFT_TARGET_S - before) * rate)
-    return (
-        f" At the median prompt-processing rate measured ({rate:.1f} tokens/s) the ~{TTFT_TARGET_S:.0f} s target "
-        f"leaves room for about {allowed:.0f} prompt tokens that are not in llama.cpp's prefix cache."
-    )
+    s = model["summary"]
+    measured = f"p50 {_fmt(s['ttft_p50'])} s, total p50 {_fmt(s['total_p50'])} s ({model['model']}, {s['answered']} items)"
+    return measured, verdict(s["ttft_p50"], TTFT_TARGET_S, True)
 
 
 def render(result: dict[str, Any] | None) -> list[str]:
-    """The "Local mode (streaming)" section of evals/reports/performance.md (Markdown lines)."""
-    lines = ["## Local mode (streaming)", ""]
+    """The "Local mode (evidence-first lead)" section of evals/reports/performance.md (Markdown lines)."""
+    lines = ["## Local mode (evidence-first lead)", ""]
     if result is None:
         return [*lines, "Skipped (`--local-questions 0`).", ""]
-    if result.get("status") != "ok":
-        return [*lines, f"{result.get('status')}: {result.get('reason', '')}.", ""]
-    measured, judged = ttft_verdict(result)
     lines += [
-        f"`evals/bench/local_bench.py`: the `local` answer mode (llama.cpp, `{Path(result['model_path']).name}`) "
-        "in-process through `AssistantService.stream`, answer cache off, over "
-        f"{len(result['runs'])} answerable factual question(s) from `evals/datasets/qa.jsonl`, after one warm-up "
-        "question (so llama.cpp has the fixed system prompt in its prefix cache, as in a running server).",
+        "`evals/bench/local_bench.py`: the `local` answer mode through `AssistantService.stream`, answer cache off, "
+        f"over {result['per_suite']} answerable single-turn items from each of the dev set, the frozen test split "
+        "and the paraphrase suite (the same items for every model), after one warm-up question. The extract is "
+        "shown at once; the model gets only the extract's sentences and writes a one- or two-sentence lead. "
+        "Shares are of the items the extract answered (the model is asked only then); TTFT is from the "
+        "`stream()` call to the lead's first token; accuracy scores the whole reply (lead + extract) beside the "
+        f"extract alone. {result['nproc']} CPUs.",
         "",
-        f"- threads: {result['threads']} (`POLICYBOT_LOCAL_THREADS`); packed context budget: "
-        f"{result['context_tokens_setting']} cl100k tokens (`POLICYBOT_LOCAL_CONTEXT_TOKENS`); at most "
-        f"{result['max_tokens']} new tokens; {result['nproc']} CPUs",
-        f"- load average (1/5/15 min) before: {result['load_before']}, after: {result['load_after']}",
-        f"- model load (before timing): {result['load_s']:.1f} s; library warm-up {result['library_warm_up_s']:.1f} s;"
-        f" warm-up question: {line(result['warm_up'])}",
-        "- time to first token: from the `stream()` call to the first piece the model yields (condensing, "
-        "retrieval, the gate and prompt processing included); the chain streams nothing before the model's "
-        "first token. Decode rate: tokens after the first over the time from the first to the last token. "
-        "Tokens are the model's own (its tokenizer on the streamed text); prompt sizes are counted by calling "
-        "the answerer's packing (`pack_context`), as `Answer.usage` stays empty for streamed answers.",
-        "",
-        f"**Time to first token ≤ ~{TTFT_TARGET_S:.0f} s: {judged}** — {measured}; "
-        f"{result['fallbacks']} of {len(result['runs'])} answers fell back to the extractive answer.{budget(result)}",
-        "",
-        "| | median | min | max |",
-        "|---|---|---|---|",
+        "| model | suite | items | verified | declined | failed | timeout | extract p50 s | TTFT p50 / p90 s "
+        "| total p50 / p90 s | accuracy: reply / extract alone |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for key, label, spec in METRICS:
-        s = result["summary"][key]
-        lines.append(
-            f"| {label} | {_fmt(s['median'], spec)} | {_fmt(s['min'], spec)} | {_fmt(s['max'], spec)} |"
-        )
-    lines += [
-        "",
-        "| id | question | TTFT s | prompt processing s | prompt tokens: Qwen (cached) / cl100k | passages packed "
-        "| decode tokens/s | tokens | total s | outcome |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in result["runs"]:
-        lines.append(
-            f"| {r['id']} | {r['question']} | {_fmt(r.get('ttft_s'))} | {_fmt(r.get('prefill_s'))} | "
-            f"{_fmt(r.get('prompt_tokens_model'), '{}')} ({_fmt(r.get('prompt_cached'), '{}')}) / "
-            f"{_fmt(r.get('prompt_tokens'), '{}')} | {_fmt(r.get('passages_packed'), '{}')} of "
-            f"{_fmt(r.get('passages'), '{}')} | {_fmt(r.get('decode_tps'), '{:.1f}')} | "
-            f"{_fmt(r.get('completion_tokens'), '{}')} | {_fmt(r.get('total_s'))} | {r['outcome']} |"
-        )
+    for model in result["models"]:
+        if model.get("status") != "ok":
+            lines.append(f"| {model['model']} | – | {model.get('status')}: {model.get('reason', '')} |||||||||")
+            continue
+        rows = [*((k, v["summary"]) for k, v in model["suites"].items()), ("**all**", model["summary"])]
+        for suite, s in rows:
+            lines.append(
+                f"| {model['model']} | {suite} | {s['answered']}/{s['items']} | {_pct(s['verified_share'])} | "
+                f"{_pct(s['declined_share'])} | {_pct(s['failed_share'])} | {_pct(s['timeout_share'])} | "
+                f"{_fmt(s['extract_p50'], '{:.3f}')} | {_fmt(s['ttft_p50'])} / {_fmt(s['ttft_p90'])} | "
+                f"{_fmt(s['total_p50'])} / {_fmt(s['total_p90'])} | "
+                f"{_pct(s['accuracy'])} / {_pct(s['accuracy_extract'])} |"
+            )
+    for model in result["models"]:
+        if model.get("status") != "ok":
+            continue
+        lines += [
+            "",
+            f"{model['model']}: {model['threads']} threads, evidence budget {model['evidence_budget']} cl100k tokens, "
+            f"at most {model['max_tokens']} new tokens, lead timeout {model['lead_timeout']:g} s, model load "
+            f"{model['load_s']:.1f} s; load average before {model['load_before']}, after {model['load_after']}. "
+            f"Prompt p50 {_fmt(model['summary']['prompt_tokens_p50'], '{:.0f}')} cl100k tokens, lead p50 "
+            f"{_fmt(model['summary']['completion_tokens_p50'], '{:.0f}')} tokens.",
+        ]
+        examples = [r for s in model["suites"].values() for r in s["runs"] if r["lead"]][:3]
+        for r in examples:
+            lines.append(f"- {r['id']} {r['question']} → {r['lead']}")
     lines.append("")
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot.local_model import MODELS
+
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--questions", type=int, default=6, help="timed questions after the warm-up")
+    parser.add_argument("--per-suite", type=int, default=10, help="items per suite (0 = all answerable)")
     parser.add_argument(
-        "--data-dir", type=Path, help="index directory (default: POLICYBOT_DATA_DIR or data/)"
+        "--models", default=",".join(MODELS), help=f"comma-separated: {', '.join(MODELS)} or GGUF paths"
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of Markdown")
     args = parser.parse_args(argv)
-    settings = Settings(data_dir=args.data_dir) if args.data_dir else Settings()
-    result = run(args.questions, settings=settings, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    result = run(
+        args.per_suite,
+        models=[m for m in args.models.split(",") if m],
+        progress=lambda m: print(m, file=sys.stderr, flush=True),
+    )
     print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else "\n".join(render(result)))
     return 0
 

@@ -4,6 +4,7 @@ questions that do not depend on the conversation; never serves an entry of an ol
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -18,7 +19,6 @@ from bot.config import Settings
 from bot.service import AssistantService
 from bot.sessions import SQLiteSessionStore, Turn
 from retrieval.library import PolicyLibrary
-from retrieval.retriever import Passage
 from tests.bot.api.live import copy_index
 from tests.conftest import CORPUS_DIR
 
@@ -276,7 +276,7 @@ def test_stream_serves_a_cached_answer_in_pieces(cached: AssistantService) -> No
     events = list(cached.stream(LIST_QUESTION))
     final = events[-1]
     assert isinstance(final, Answer) and final.timings_ms["cache"] == 1.0
-    assert "".join(events[:-1]) == final.answer  # type: ignore[arg-type]
+    assert [(e.kind, e.text) for e in events[:-1]] == [("extract", final.answer)]  # type: ignore[union-attr]
 
 
 def test_concurrent_asks(cached: AssistantService, searches: SearchCounter) -> None:
@@ -300,24 +300,26 @@ def test_concurrent_asks(cached: AssistantService, searches: SearchCounter) -> N
 
 
 class FakeGenerator:
-    """A generative answerer that quotes its first passage (so the answer verifies), or fails on demand."""
+    """A generative answerer whose lead repeats evidence sentence [1] (so it verifies), or fails on demand."""
 
     name = "openai"
+    evidence_budget = 400
 
     def __init__(self) -> None:
         self.calls = 0
         self.rewrites = 0
         self.fail = False
 
-    def generate(self, question: str, passages: Sequence[Passage]) -> tuple[str, Usage]:
+    def lead(self, question: str, evidence: str) -> Iterator[str]:
         self.calls += 1
         if self.fail:
             raise TimeoutError("model endpoint down")
-        return f"{passages[0].chunk.text.splitlines()[0]}[1]", Usage(prompt_tokens=100, completion_tokens=20)
+        first = re.search(r"^\[1\] (.*)$", evidence, re.M)
+        assert first is not None
+        yield f"{first.group(1).rstrip('。')}。[1]"
 
-    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str]:
-        text, _ = self.generate(question, passages)
-        yield text
+    def usage(self, question: str, evidence: str, text: str) -> Usage:
+        return Usage(prompt_tokens=100, completion_tokens=20)
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str | None:
         self.rewrites += 1

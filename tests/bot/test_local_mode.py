@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import bot.local_model as local_model
-from bot.answer import Answer
+from bot.answer import Answer, AnswerEvent
 from bot.answerers.generative import GenerativeAnswerer, LlamaCppChatModel, LocalModelUnavailable
 from bot.config import Settings
 from bot.local_model import ModelChecksumError, assemble, ensure_model, part_path
@@ -84,18 +86,18 @@ def test_ensure_model_is_idempotent_and_uses_get_part_path(
             "import os\ndef get_part_path():\n"
             f"    return os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'part{n:02d}.bin')\n"
         )
-    assert part_path(parts_dir, 2).read_bytes() == b"-two"
     sha = hashlib.sha256(b"".join(payloads)).hexdigest()
+    model = replace(local_model.MODELS["qwen2.5-coder-1.5b"], parts=3, sha256=sha, size=len(b"".join(payloads)))
+    assert part_path(model, parts_dir, 2).read_bytes() == b"-two"
     dest = tmp_path / "m.gguf"
-    monkeypatch.setattr(local_model, "PART_COUNT", 3)
-    ensure_model(dest, parts_dir, sha)
+    ensure_model(model, dest, parts_dir)
     assert dest.read_bytes() == b"".join(payloads)
     real_assemble = local_model.assemble
     monkeypatch.setattr(local_model, "assemble", lambda *a: pytest.fail("re-assembled a verified model"))
-    ensure_model(dest, parts_dir, sha)  # already there and verified: kept as it is
+    ensure_model(model, dest, parts_dir)  # already there and verified: kept as it is
     monkeypatch.setattr(local_model, "assemble", real_assemble)
     with pytest.raises(ModelChecksumError):
-        ensure_model(tmp_path / "other.gguf", parts_dir, "1" * 64)
+        ensure_model(model, tmp_path / "other.gguf", parts_dir, "1" * 64)
     assert not (tmp_path / "other.gguf").exists()
 
 
@@ -149,13 +151,14 @@ def local_service(
 
 def _assert_cited_answer(answer: Answer, expected: str) -> None:
     assert answer.mode == "local" and not answer.refused, answer.answer
-    assert expected in answer.answer, answer.answer
-    assert answer.citations, answer.answer
-    if any(FALLBACK in n for n in answer.notices):
-        return  # verified extractive fallback, with its notice
-    for citation in answer.citations:  # the model's own [n] markers, each a real passage
-        assert f"[{citation.n}]" in answer.answer
-    assert any(expected in c.quote for c in answer.citations)
+    assert expected in answer.answer, answer.answer  # the verbatim extract is always there
+    assert answer.citations and any(expected in c.quote for c in answer.citations), answer.answer
+    if answer.lead:  # the model's lead passed its check: it starts the answer and cites the extract's sentences
+        assert answer.answer.startswith(answer.lead + "\n\n")
+        cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer.lead)}
+        assert cited and cited <= {c.n for c in answer.citations}
+    else:
+        assert answer.notices, "a lead that was not shown says why"
 
 
 @pytest.mark.parametrize(
@@ -177,11 +180,10 @@ def test_out_of_scope_question_is_refused(local_service: AssistantService) -> No
 
 
 def test_streaming_yields_several_deltas(local_service: AssistantService) -> None:
-    events = list(local_service.stream("淄博计划提出要打造什么算力中心？"))
-    final = events[-1]
+    first, *pieces, final = local_service.stream("淄博计划提出要打造什么算力中心？")
+    assert isinstance(first, AnswerEvent) and first.kind == "extract" and "中国产业算力中心" in first.text
     assert isinstance(final, Answer)
-    pieces = [e for e in events if isinstance(e, str)]
-    assert len(pieces) >= 4, pieces
+    assert all(isinstance(p, AnswerEvent) and p.kind == "lead" for p in pieces) and len(pieces) >= 4, pieces
     _assert_cited_answer(final, "中国产业算力中心")
-    if not any(FALLBACK in n for n in final.notices):
-        assert "".join(pieces).strip() == final.answer
+    if final.lead:
+        assert "".join(p.text for p in pieces).startswith(final.lead)  # type: ignore[union-attr]

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.answer import Answer, AnswerEvent
 from bot.answerers.generative import GenerativeAnswerer, openai_chat_model
 from bot.config import Settings
+from bot.prompts import LEAD_SYSTEM
 from bot.service import AssistantService
 from bot.sessions import SQLiteSessionStore
 from retrieval.library import PolicyLibrary
@@ -36,62 +38,104 @@ def service(built_library: PolicyLibrary, fake: FakeOpenAI, tmp_path: Path) -> A
     )
 
 
-def _first_passage_number(fake: FakeOpenAI) -> int:
-    """Which [n] in the prompt holds the Shandong 5G passage."""
-    prompt = fake.requests[-1]["body"]["messages"][-1]["content"]
-    starts = list(re.finditer(r"^\[(\d+)\] ", prompt, re.M))
-    for here, following in zip(starts, [*starts[1:], None], strict=True):
-        block = prompt[here.start() : following.start() if following else len(prompt)]
-        if "11.2" in block:
-            return int(here.group(1))
-    raise AssertionError("passage not in prompt")
+def _evidence(fake: FakeOpenAI) -> str:
+    messages = fake.requests[-1]["body"]["messages"]
+    system, human = messages[0]["content"], messages[-1]["content"]
+    assert system == LEAD_SYSTEM  # the fixed instruction, the same for every question (a cacheable prefix)
+    return human
 
 
-def test_verified_answer_is_returned_with_its_citations(service: AssistantService, fake: FakeOpenAI) -> None:
-    fake.replies = ["PLACEHOLDER"]
-    # first call to learn the numbering, then answer correctly
-    service.ask(QUESTION)
-    n = _first_passage_number(fake)
+def _number_of(fake: FakeOpenAI, fact: str) -> int:
+    """Which [n] in the evidence holds `fact`."""
+    for match in re.finditer(r"^\[(\d+)\] (.*)$", _evidence(fake), re.M):
+        if fact in match.group(2):
+            return int(match.group(1))
+    raise AssertionError(f"{fact} not in the evidence")
+
+
+def test_model_sees_only_the_extracts_sentences_and_leads_the_answer(
+    service: AssistantService, fake: FakeOpenAI
+) -> None:
+    fake.replies = ["!500"]  # one call to see the evidence the model is given
+    extract = service.ask(QUESTION)
+    assert extract.lead == "" and extract.answer and extract.citations
+    evidence = _evidence(fake)
+    assert evidence.startswith("原文：\n") and evidence.endswith(f"问题：{QUESTION}")
+    numbered = re.findall(r"^\[(\d+)\] (.*)$", evidence, re.M)
+    # exactly the extract's cited sentences, numbered as the extract numbers them, not whole passages
+    assert [(int(n), text) for n, text in numbered] == [
+        (c.n, " ".join(c.quote.split())) for c in extract.citations
+    ]
+    n = _number_of(fake, "11.2")
     fake.replies = [f"山东省方案提出到2022年建成5G基站11.2万个[{n}]。"]
     answer = service.ask(QUESTION)
     assert answer.mode == "openai" and not answer.refused
-    assert answer.answer.startswith("山东省方案")
-    assert [c.n for c in answer.citations] == [n]
-    assert "11.2" in answer.citations[0].quote or "11.2萬" in answer.citations[0].quote
+    assert answer.lead == f"山东省方案提出到2022年建成5G基站11.2万个[{n}]。"
+    # the verbatim extract stays under the lead, with the same citations
+    assert answer.answer == f"{answer.lead}\n\n{extract.answer}"
+    assert [c.model_dump() for c in answer.citations] == [c.model_dump() for c in extract.citations]
     assert answer.usage.prompt_tokens > 0 and answer.usage.completion_tokens > 0
-    assert "[1]" in fake.requests[-1]["body"]["messages"][-1]["content"]
+    assert fake.requests[-1]["body"]["max_completion_tokens"] == 120 and fake.requests[-1]["body"]["stream"]
 
 
-def test_invented_number_falls_back_to_extractive(service: AssistantService, fake: FakeOpenAI) -> None:
+def test_only_two_sentences_are_kept(service: AssistantService, fake: FakeOpenAI) -> None:
+    fake.replies = ["!500"]
+    service.ask(QUESTION)
+    n = _number_of(fake, "11.2")
+    fake.replies = [f"到2022年建成5G基站11.2万个[{n}]。还要优化5G基站布局[{n}]。第三句不应出现[{n}]。"]
+    answer = service.ask(QUESTION)
+    assert answer.lead == f"到2022年建成5G基站11.2万个[{n}]。还要优化5G基站布局[{n}]。"
+
+
+def test_invented_number_leaves_the_extract(service: AssistantService, fake: FakeOpenAI) -> None:
     fake.replies = ["到2022年建成5G基站20万个[1]。"]
     answer = service.ask(QUESTION)
     assert any("未通过核验" in n for n in answer.notices)
-    assert "20万" not in answer.answer and "11.2" in answer.answer
+    assert answer.lead == "" and "20万" not in answer.answer and "11.2" in answer.answer
 
 
-def test_bad_citation_falls_back(service: AssistantService, fake: FakeOpenAI) -> None:
-    fake.replies = ["到2022年建成5G基站11.2万个[9]。"]
+@pytest.mark.parametrize("reply", ["各地财政将给予每个基站专项奖励[9]。", "各地财政将给予每个基站专项奖励。"])
+def test_a_sentence_no_evidence_sentence_holds_leaves_the_extract(
+    service: AssistantService, fake: FakeOpenAI, reply: str
+) -> None:
+    fake.replies = [reply]
     answer = service.ask(QUESTION)
-    assert any("未通过核验" in n for n in answer.notices)
+    assert answer.lead == "" and any("未通过核验" in n for n in answer.notices)
+
+
+@pytest.mark.parametrize("marker", ["", "[9]", "[1]"])
+def test_a_sentence_restating_an_evidence_sentence_is_cited_to_it(
+    service: AssistantService, fake: FakeOpenAI, marker: str
+) -> None:
+    """Small models forget the marker, copy the example's or cite the heading: the sentence that holds the
+    wording and every number is the source."""
+    fake.replies = ["!500"]
+    service.ask(QUESTION)
+    n = _number_of(fake, "11.2")
+    assert n != 1  # [1] is the heading above the sentence
+    fake.replies = [f"到2022年建成5G基站11.2万个{marker}。"]
+    answer = service.ask(QUESTION)
+    assert answer.lead == f"到2022年建成5G基站11.2万个[{n}]。"
 
 
 @pytest.mark.parametrize("behaviour", ["!500", "!garbage", "!sleep:4"])
-def test_endpoint_failures_fall_back_within_the_timeout(
+def test_endpoint_failures_leave_the_extract_within_the_timeout(
     service: AssistantService, fake: FakeOpenAI, behaviour: str
 ) -> None:
     fake.replies = [behaviour]
     answer = service.ask(QUESTION)
-    assert "11.2" in answer.answer
+    assert "11.2" in answer.answer and answer.lead == ""
     assert any("模型服务不可用" in n for n in answer.notices)
     assert answer.timings_ms["llm"] < 3500  # the 2 s timeout held (the fake sleeps 4 s)
 
 
-def test_model_refusal_after_a_relevant_gate_falls_back_to_the_extract(
-    service: AssistantService, fake: FakeOpenAI
+@pytest.mark.parametrize("reply", ["原文不足以回答。", "根据现有政策文件，无法回答该问题。"])
+def test_model_decline_after_a_relevant_gate_leaves_the_extract(
+    service: AssistantService, fake: FakeOpenAI, reply: str
 ) -> None:
-    fake.replies = ["根据现有政策文件，无法回答该问题。"]
+    fake.replies = [reply]
     answer = service.ask(QUESTION)
-    assert not answer.refused and "11.2" in answer.answer
+    assert not answer.refused and "11.2" in answer.answer and answer.lead == ""
     assert any("未作答" in n for n in answer.notices)
 
 
@@ -102,11 +146,35 @@ def test_out_of_scope_is_refused_without_calling_the_model(
     assert answer.refused and fake.requests == []
 
 
-def test_streaming_delivers_tokens_then_citations(service: AssistantService, fake: FakeOpenAI) -> None:
-    service.ask(QUESTION)
-    n = _first_passage_number(fake)
-    fake.replies = [f"到2022年建成5G基站11.2万个[{n}]。"]
+def test_streaming_shows_the_extract_first_then_the_lead(service: AssistantService, fake: FakeOpenAI) -> None:
+    fake.replies = ["!500"]
+    extract = service.ask(QUESTION)
+    n = _number_of(fake, "11.2")
+    lead = f"到2022年建成5G基站11.2万个[{n}]。"
+    fake.replies = [lead]
     events = list(service.stream(QUESTION))
-    pieces = [e for e in events if isinstance(e, str)]
-    assert len(pieces) > 3 and "".join(pieces) == events[-1].answer  # type: ignore[union-attr]
-    assert events[-1].citations  # type: ignore[union-attr]
+    first, *pieces, final = events
+    assert isinstance(first, AnswerEvent) and first.kind == "extract"
+    assert first.text == extract.answer and first.citations == extract.citations
+    assert all(isinstance(e, AnswerEvent) and e.kind == "lead" for e in pieces) and len(pieces) > 3
+    assert "".join(e.text for e in pieces) == lead  # type: ignore[union-attr]
+    assert isinstance(final, Answer) and final.lead == lead and final.answer == f"{lead}\n\n{extract.answer}"
+
+
+def test_a_slow_model_is_cut_off_at_the_lead_timeout(
+    built_library: PolicyLibrary, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    settings = Settings(llm_base_url=fake.base_url, llm_model="fake-qwen", llm_timeout=5.0)
+    service = AssistantService(
+        built_library,
+        SQLiteSessionStore(tmp_path / "s.db"),
+        default_mode="openai",
+        generators={"openai": GenerativeAnswerer("openai", openai_chat_model(settings), 1200)},
+        lead_timeout=0.5,
+    )
+    fake.piece_delay = 0.2
+    fake.replies = ["到2022年建成5G基站，" * 10]
+    answer = service.ask(QUESTION)
+    assert answer.lead == "" and "11.2" in answer.answer
+    assert any("超过0.5秒" in n for n in answer.notices)
+    assert answer.timings_ms["llm"] < 1500

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from bot.answer import REFUSAL_SENTENCE
+from bot.answer import REFUSAL_SENTENCE, Answer, AnswerEvent
 from bot.service import AssistantService, InvalidQuestion
 from bot.sessions import SQLiteSessionStore
 
@@ -97,10 +97,10 @@ def test_sessions_reset_and_survive_a_new_store(built_library, tmp_path) -> None
     assert again.sessions.history("chat-1") == []
 
 
-def test_stream_yields_pieces_then_the_answer(service: AssistantService) -> None:
-    events = list(service.stream("淄博计划的保障措施有哪些？"))
-    assert all(isinstance(e, str) for e in events[:-1]) and len(events) > 2
-    assert "".join(events[:-1]) == events[-1].answer  # type: ignore[union-attr]
+def test_stream_yields_the_extract_then_the_answer(service: AssistantService) -> None:
+    extract, final = service.stream("淄博计划的保障措施有哪些？")
+    assert isinstance(extract, AnswerEvent) and isinstance(final, Answer)
+    assert extract.kind == "extract" and extract.text == final.answer and extract.citations == final.citations
 
 
 def test_title_and_effective_date_are_document_fields(service: AssistantService) -> None:

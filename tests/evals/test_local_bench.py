@@ -1,5 +1,5 @@
-"""The local-mode benchmark without a model: the "not installed" result, the statistics, the timing of model
-tokens (not of what the stream delivers first) and the report section."""
+"""The local-mode benchmark without a model: the "not installed" result, the samples, outcomes and times taken
+from the stream, the summary and the report section."""
 
 from __future__ import annotations
 
@@ -8,39 +8,31 @@ import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from bot.answer import Answer
-from bot.chain import FALLBACK_NOTICE
-from bot.config import Settings
+from bot.answer import Answer, AnswerEvent
+from bot.chain import FALLBACK_NOTICE, MODEL_REFUSED_NOTICE, TIMEOUT_NOTICE
 from evals.bench import http_bench, local_bench
-from evals.bench.local_bench import (
-    NOT_INSTALLED,
-    ProbedGenerator,
-    cached_prefix,
-    measure,
-    render,
-    summarize,
-    ttft_verdict,
-)
+from evals.bench.local_bench import NOT_INSTALLED, measure, outcome, render, sample, summarize, ttft_verdict
+from evals.datasets import QAItem
 
 
 def test_missing_model_file_is_reported_not_raised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # llama_cpp present or not on this machine, the missing model is what is reported
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: object() if name == "llama_cpp" else real(name)
     )
-    settings = Settings(local_model_path=tmp_path / "absent.gguf")
-    result = local_bench.run(1, settings=settings, progress=lambda _: pytest.fail("nothing to run"))
-    assert result["status"] == NOT_INSTALLED == "not installed (run `make local-model`)"
-    assert "absent.gguf" in result["reason"]
+    result = local_bench.run(
+        1, models=[str(tmp_path / "absent.gguf")], progress=lambda _: None
+    )
+    [model] = result["models"]
+    assert model["status"] == NOT_INSTALLED == "not installed (run `make local-model`)"
+    assert "absent.gguf" in model["reason"]
     assert ttft_verdict(result) == (NOT_INSTALLED, "n/a")
     section = "\n".join(render(result))
-    assert section.startswith("## Local mode (streaming)") and NOT_INSTALLED in section
+    assert section.startswith("## Local mode (evidence-first lead)") and NOT_INSTALLED in section
 
 
 def test_missing_llama_cpp_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,109 +42,104 @@ def test_missing_llama_cpp_is_reported(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name)
     )
-    result = local_bench.run(6, settings=Settings(local_model_path=model), progress=lambda _: None)
-    assert result["status"] == NOT_INSTALLED
-    assert result["reason"] == "llama-cpp-python is not installed"
-    assert result["threads"] == Settings().local_threads
-    assert result["context_tokens_setting"] == Settings().local_context_tokens
+    result = local_bench.run(2, models=[str(model)], progress=lambda _: None)
+    assert result["models"][0]["reason"] == "llama-cpp-python is not installed"
 
 
-def test_questions_are_fixed_answerable_factual_items() -> None:
-    six = local_bench.questions(6)
-    assert [q["id"] for q in six] == list(local_bench.QUESTION_IDS)
-    more = local_bench.questions(10)
-    assert more[:6] == six and len(more) == 10
-    assert local_bench.WARM_UP_ID not in {q["id"] for q in local_bench.questions(40)}
+def test_samples_are_answerable_single_turn_and_spread_over_each_suite() -> None:
+    for suite in local_bench.SUITES:
+        items = sample(suite, 10)
+        assert len(items) == 10 and len({i.id for i in items}) == 10
+        assert all(i.answerable and not i.turns for i in items)
+        assert sample(suite, 10) == items  # deterministic
+    everything = sample("dev", 0)
+    assert len(everything) > 100 and sample("dev", 10)[0] == everything[0]
 
 
-def test_summarize_skips_missing_values() -> None:
-    assert summarize([3.0, None, 1.0, math.nan, 2.0]) == {"n": 3, "median": 2.0, "min": 1.0, "max": 3.0}
-    empty = summarize([None])
-    assert empty["n"] == 0 and math.isnan(empty["median"])
+def _answer(lead: str = "", notices: tuple[str, ...] = (), refused: bool = False) -> Answer:
+    text = f"{lead}\n\n依据《某文件》：\n到2026年建成机架2万个。[1]" if lead else "依据《某文件》：\n到2026年建成机架2万个。[1]"
+    return Answer(answer_id="a", answer=text, lead=lead, notices=list(notices), refused=refused)
 
 
-class FakeAnswerer:
-    """A local GenerativeAnswerer stand-in: three pieces, the first after a 'prompt processing' pause."""
-
-    name = "local"
-    context_budget = 700
-    model = SimpleNamespace(_llama=None, max_tokens=400)
-
-    def _messages(self, question: str, passages: Any) -> list[Any]:
-        return [SimpleNamespace(content="系统提示"), SimpleNamespace(content=question)]
-
-    def stream(self, question: str, passages: Any) -> Iterator[str]:
-        time.sleep(0.05)
-        yield from ("答", "案", "[1]")
+def test_outcomes_come_from_the_answer() -> None:
+    assert outcome(_answer("建成机架2万个[1]。"), True) == "verified"
+    assert outcome(_answer(notices=(MODEL_REFUSED_NOTICE,)), True) == "declined"
+    assert outcome(_answer(notices=(FALLBACK_NOTICE.format(why="与所引原文不符"),)), True) == "failed"
+    assert outcome(_answer(notices=(TIMEOUT_NOTICE.format(seconds=20),)), True) == "timeout"
+    unavailable = FALLBACK_NOTICE.format(why="模型服务不可用：ConnectError")
+    assert outcome(_answer(notices=(unavailable,)), True) == "unavailable"
+    assert outcome(_answer(refused=True), False) == "refused"
 
 
 class FakeService:
-    """Yields a header line before the model's pieces, as a chain might, then the Answer."""
+    """Streams an extract at once, then the lead's pieces after a pause, then the Answer."""
 
-    def __init__(self, probe: ProbedGenerator, notices: list[str]) -> None:
-        self.probe, self.notices = probe, notices
+    def __init__(self, lead: str) -> None:
+        self.lead = lead
 
-    def stream(self, question: str, mode: str) -> Iterator[str | Answer]:
-        yield "依据：\n"
-        time.sleep(0.05)  # retrieval before the model is called
-        pieces = list(self.probe.stream(question, []))
-        yield from pieces
-        yield Answer(answer_id="a", answer="".join(pieces), mode="local", notices=self.notices)
-
-
-def test_ttft_is_the_models_first_token_not_the_first_streamed_piece() -> None:
-    probe = ProbedGenerator(FakeAnswerer())
-    r = measure(FakeService(probe, []), probe, {"id": "q", "question": "问题？"})
-    assert r["first_event_s"] < 0.04  # the header came at once
-    assert r["before_model_s"] >= 0.05 and r["prefill_s"] >= 0.05 and r["ttft_s"] >= 0.1
-    assert r["ttft_s"] == pytest.approx(r["before_model_s"] + r["prefill_s"])
-    assert r["completion_tokens"] == 3 and r["pieces"] == 3  # no tokenizer: the pieces are counted
-    assert r["decode_tps"] > 0
-    assert r["passages_packed"] == 0 and r["prompt_tokens"] > 0 and r["prompt_tokens_model"] is None
-    assert r["outcome"] == "generated, verified" and not r["fallback"]
-
-    failed = FALLBACK_NOTICE.format(why="没有[n]标注")
-    r = measure(FakeService(probe, [failed]), probe, {"id": "q", "question": "问题？"})
-    assert r["outcome"] == "verification failed (没有[n]标注) → extractive" and r["fallback"]
+    def stream(self, question: str, mode: str) -> Iterator[AnswerEvent | Answer]:
+        extract = _answer()
+        yield AnswerEvent(kind="extract", text=extract.answer)
+        time.sleep(0.1)  # prompt processing
+        for piece in (self.lead[:4], self.lead[4:]):
+            yield AnswerEvent(kind="lead", text=piece)
+        final = _answer(self.lead)
+        yield final.model_copy(update={"timings_ms": {"llm": 100.0}})
 
 
-def test_cached_prefix_follows_llama_cpp() -> None:
-    assert cached_prefix([], [1, 2, 3]) == 0
-    assert cached_prefix([1, 2, 9, 9], [1, 2, 3]) == 2  # the shared system prompt
-    assert cached_prefix([1, 2, 3, 4], [1, 2, 3]) == 2  # all of it: one token is evaluated again
+ITEM = QAItem(
+    id="x1", type="factual", question="要建多少机架？", answerable=True, expect_all=[["2万"]],
+    evidence=[{"doc_id": "d", "quote": "到2026年建成机架2万个"}],
+)  # fmt: skip
+
+
+def test_measure_times_the_extract_and_the_leads_first_piece() -> None:
+    r = measure(FakeService("建成机架2万个[1]。"), ITEM)
+    assert r["extract_s"] < 0.05 and r["ttft_s"] >= 0.1 and r["total_s"] >= r["ttft_s"]
+    assert r["outcome"] == "verified" and r["lead"] == "建成机架2万个[1]。"
+    assert r["passed"] and r["passed_extract"]
+
+
+def _run(id_: str, outcome_: str, ttft: float | None, total: float, passed: bool = True) -> dict[str, Any]:
+    return {
+        "id": id_, "question": "问题？", "extract_s": 0.03, "ttft_s": ttft, "total_s": total, "outcome": outcome_,
+        "lead": "建成[1]。" if outcome_ == "verified" else "", "notices": [], "prompt_tokens": 300,
+        "completion_tokens": 30, "passed": passed, "passed_extract": passed,
+    }  # fmt: skip
+
+
+def test_summary_shares_are_of_the_answered_items() -> None:
+    runs = [
+        _run("a", "verified", 2.0, 3.0), _run("b", "verified", 4.0, 5.0), _run("c", "failed", 3.0, 4.0),
+        _run("d", "refused", None, 0.04, passed=False),
+    ]  # fmt: skip
+    s = summarize(runs)
+    assert s["items"] == 4 and s["answered"] == 3
+    assert s["verified_share"] == pytest.approx(2 / 3) and s["failed_share"] == pytest.approx(1 / 3)
+    assert s["declined_share"] == 0 and s["ttft_p50"] == 3.0 and s["total_p50"] == 4.0
+    assert s["accuracy"] == 0.75 == s["accuracy_extract"]
+    assert math.isnan(summarize([])["ttft_p50"])
 
 
 def _ok_result(ttfts: list[float]) -> dict[str, Any]:
-    runs = [
-        {"id": f"q{i}", "question": "问题？", "ttft_s": t, "decode_tps": 5.0, "completion_tokens": 40,
-         "prompt_tokens": 600, "prompt_tokens_model": 450, "prompt_cached": 150, "prefill_s": 3.0,
-         "prefill_tps": 100.0, "before_model_s": 0.1, "passages": 5, "passages_packed": 2,
-         "total_s": t + 8, "outcome": "generated, verified", "fallback": False}
-        for i, t in enumerate(ttfts)
-    ]  # fmt: skip
-    result = {
-        "status": "ok", "model_path": "models/x.gguf", "threads": 2, "context_tokens_setting": 700,
-        "max_tokens": 400, "nproc": 2, "load_before": "0.5 / 0.5 / 0.5", "load_after": "1.0 / 0.6 / 0.5",
-        "load_s": 2.0, "library_warm_up_s": 3.0, "warm_up": runs[0], "runs": runs, "fallbacks": 0,
+    runs = [_run(f"q{i}", "verified", t, t + 1) for i, t in enumerate(ttfts)]
+    model = {
+        "model": "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "status": "ok", "threads": 2, "evidence_budget": 400,
+        "max_tokens": 120, "lead_timeout": 20.0, "load_s": 2.0, "load_before": "0.5", "load_after": "1.0",
+        "suites": {"dev": {"summary": summarize(runs), "runs": runs}}, "summary": summarize(runs),
     }  # fmt: skip
-    result["summary"] = {k: summarize([r.get(k) for r in runs]) for k, _, _ in local_bench.METRICS}
-    return result
+    return {"per_suite": len(runs), "nproc": 2, "models": [model]}
 
 
 def test_render_gives_the_verdict_against_six_seconds() -> None:
     met = "\n".join(render(_ok_result([4.0, 5.0, 7.0])))
-    assert "**Time to first token ≤ ~6 s: met (+17% vs target)**" in met
-    assert "| time to first token, s | 5.00 | 4.00 | 7.00 |" in met
-    assert "load average (1/5/15 min) before: 0.5 / 0.5 / 0.5, after: 1.0 / 0.6 / 0.5" in met
-    assert "threads: 2" in met and "700 cl100k tokens" in met
-    assert "(100.0 tokens/s) the ~6 s target leaves room for about 590 prompt tokens" in met
-    assert (
-        "| q0 | 问题？ | 4.00 | 3.00 | 450 (150) / 600 | 2 of 5 | 5.0 | 40 | 12.00 | generated, verified |"
-        in met
-    )
-    missed = ttft_verdict(_ok_result([9.0, 12.0]))
-    assert missed == ("median 10.50 s (9.00–12.00 s, 2 questions)", "MISSED (-75% vs target)")
-    assert render(None) == ["## Local mode (streaming)", "", "Skipped (`--local-questions 0`).", ""]
+    assert "| qwen2.5-coder-1.5b-instruct-q4_k_m.gguf | dev | 3/3 | 100 % | 0 % | 0 % | 0 % |" in met
+    assert "| 5.00 / 7.00 | 6.00 / 8.00 | 100 % / 100 % |" in met
+    assert "evidence budget 400 cl100k tokens, at most 120 new tokens, lead timeout 20 s" in met
+    measured, judged = ttft_verdict(_ok_result([4.0, 5.0, 7.0]))
+    assert measured.startswith("p50 5.00 s, total p50 6.00 s") and judged.startswith("met")
+    assert ttft_verdict(_ok_result([9.0, 12.0]))[1].startswith("MISSED")
+    assert render(None) == ["## Local mode (evidence-first lead)", "", "Skipped (`--local-questions 0`).", ""]
 
 
 def test_performance_report_keeps_its_sections_and_adds_the_local_one() -> None:
@@ -167,9 +154,9 @@ def test_performance_report_keeps_its_sections_and_adds_the_local_one() -> None:
         "## Targets",
         "## Load levels (POST /v1/ask)",
         "## Per-stage breakdown (server-side `timings_ms`, p50 / p95 ms)",
-        "## Local mode (streaming)",
+        "## Local mode (evidence-first lead)",
         "## Retrieval benchmark (`evals/bench/retrieval_bench.py`, in-process, embedded Chroma)",
     ]
-    assert "| time to first token ≤ ~6 s, `local` mode, streaming | median 4.00 s" in report
+    assert "| lead TTFT p50 ≤ 6 s, `local` mode, streaming | p50 4.00 s" in report
     skipped = http_bench.render(meta, [], [])  # --local-questions 0
     assert "Skipped (`--local-questions 0`)." in skipped and "`local` mode, streaming" not in skipped

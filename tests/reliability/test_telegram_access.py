@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
@@ -24,6 +25,7 @@ class _Service:
 
     modes = ("extractive",)
     default_mode = "extractive"
+    generators: ClassVar[dict[str, Any]] = {}
 
     def __init__(self) -> None:
         self.asked: list[str] = []

@@ -1,7 +1,7 @@
 """A real OpenAI-compatible chat-completions server on 127.0.0.1 for tests (stdlib HTTP, one thread).
 
 `replies` is a queue of behaviours: a string is returned as the answer (streamed in small pieces when the
-request asks for stream=true); "!500" answers HTTP 500; "!sleep:N" waits N seconds first; "!garbage" sends
+request asks for stream=true, `piece_delay` seconds apart); "!500" answers HTTP 500; "!sleep:N" waits N seconds first; "!garbage" sends
 invalid JSON."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.replies: list[str] = []
         self.requests: list[dict[str, Any]] = []
+        self.piece_delay = 0.0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -55,7 +56,12 @@ class FakeOpenAI:
                                 {"index": 0, "delta": {"content": reply[i : i + 4]}, "finish_reason": None}
                             ],
                         }
-                        self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
+                        try:
+                            self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
+                            self.wfile.flush()
+                        except (BrokenPipeError, ConnectionResetError):
+                            return  # the client stopped reading
+                        time.sleep(server.piece_delay)
                     self.wfile.write(b"data: [DONE]\n\n")
                     return
                 payload = {

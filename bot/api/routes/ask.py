@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from bot.answer import Answer
+from bot.answer import Answer, AnswerEvent
 from bot.api.deps import ServiceDep
 from bot.api.errors import PROBLEM_RESPONSES, problem_body
 from bot.api.hooks import after_answer, check_length
@@ -34,6 +34,14 @@ def error_event(request: Request, exc: BaseException) -> str:
     return sse("error", problem_body(500, "服务器内部错误，请稍后再试。"))
 
 
+def answer_event_sse(event: AnswerEvent) -> list[tuple[str, Any]]:
+    """An extract is `delta` events line by line, then its citations; a lead piece is a `lead` event."""
+    if event.kind == "lead":
+        return [("lead", {"text": event.text})] if event.text else []
+    lines = [("delta", {"text": line}) for line in event.text.splitlines(keepends=True)]
+    return [*lines, ("citations", [c.model_dump(mode="json") for c in event.citations])]
+
+
 async def start_stream(iterator: Iterator[Any]) -> Any:
     """Fetch the first item before the response starts, so a bad question is still a 4xx problem."""
     return await anext_in_thread(iterator)
@@ -46,13 +54,17 @@ async def start_stream(iterator: Iterator[Any]) -> Any:
     responses={
         **PROBLEM_RESPONSES,
         200: {
-            "description": "the Answer; with ?stream=true or Accept: text/event-stream, server-sent events "
-            "`delta` {text}, `citations` [Citation], `done` Answer",
+            "description": "the Answer; with ?stream=true or Accept: text/event-stream, server-sent events: "
+            "the verbatim extract at once as `delta` {text} events and its `citations` [Citation]; in a "
+            "generative mode then `lead` {text} pieces of the model's one- or two-sentence lead as it writes "
+            "them; last `citations` and `done` Answer (authoritative: `lead`/`answer` hold the lead only when "
+            "it passed verification, otherwise the extract stands alone)",
             "content": {
                 "text/event-stream": {
                     "schema": {"type": "string"},
                     "example": 'event: delta\ndata: {"text": "……"}\n\nevent: citations\ndata: [...]\n\n'
-                    'event: done\ndata: {"answer_id": "…", "answer": "……", "citations": [...]}\n\n',
+                    'event: lead\ndata: {"text": "……"}\n\n'
+                    'event: done\ndata: {"answer_id": "…", "answer": "……", "lead": "……", "citations": [...]}\n\n',
                 }
             },
         },
@@ -86,8 +98,9 @@ async def ask(
                     await after_answer(request, item)
                     yield sse("citations", [c.model_dump(mode="json") for c in item.citations])
                     yield sse("done", item.model_dump(mode="json"))
-                elif item:
-                    yield sse("delta", {"text": item})
+                else:
+                    for event, data in answer_event_sse(item):
+                        yield sse(event, data)
         except Exception as exc:
             yield error_event(request, exc)
 

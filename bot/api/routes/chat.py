@@ -153,6 +153,9 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, servic
             async for item in iterate(iterator, first):
                 if isinstance(item, Answer):
                     await after_answer(request, item)
+                    if item.lead:
+                        # an OpenAI client can only append: the verified lead follows the extract it summarises
+                        yield chunk({"content": f"\n\n{item.lead}"})
                     notes = footnotes(item.citations)
                     if notes:
                         yield chunk({"content": notes})
@@ -162,8 +165,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, servic
                         citations=[c.model_dump(mode="json") for c in item.citations],
                         answer_id=item.answer_id,
                     )
-                elif item:
-                    yield chunk({"content": item})
+                elif item.kind == "extract":
+                    yield chunk({"content": item.text})
         except Exception as exc:
             yield error_event(request, exc).replace("event: error\n", "")
         finally:

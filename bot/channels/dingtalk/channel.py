@@ -20,6 +20,7 @@ from bot.channels.conversation import (
     ChannelPolicy,
     Incoming,
     Outgoing,
+    Send,
     answer_and_send,
     secret_value,
 )
@@ -98,12 +99,12 @@ class DingTalkChannel(CallbackHandler):
     async def handle(self, message: ChatbotMessage) -> None:
         """Answers one robot message; never raises."""
         await answer_and_send(
-            lambda: self._reply(message),
+            lambda early: self._reply(message, early),
             lambda outgoing: self.send(message, outgoing),
             f"dingtalk message {message.message_id}",
         )
 
-    async def _reply(self, message: ChatbotMessage) -> Outgoing | None:
+    async def _reply(self, message: ChatbotMessage, early: Send | None = None) -> Outgoing | None:
         group = str(message.conversation_type) == "2"
         if group and message.is_in_at_list is False:
             return None  # not addressed to the robot
@@ -111,7 +112,7 @@ class DingTalkChannel(CallbackHandler):
         chat_id = str(message.conversation_id or user_id)
         texts = message.get_text_list() if message.message_type in ("text", "richText") else None
         text = " ".join(t for t in texts if t) if texts else None
-        return await self.conversation.reply(Incoming(user_id, chat_id, text, group))
+        return await self.conversation.reply(Incoming(user_id, chat_id, text, group), early)
 
     async def send(self, message: ChatbotMessage, reply: Outgoing) -> None:
         webhook = message.session_webhook or ""

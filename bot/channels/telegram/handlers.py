@@ -8,6 +8,7 @@ Every service and store call runs in a worker thread (`asyncio.to_thread`) so th
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 from collections import OrderedDict
@@ -25,7 +26,7 @@ from telegram import (
 from telegram.constants import ChatAction, ParseMode
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.answer import Answer
+from bot.answer import Answer, AnswerEvent
 from bot.channels import conversation
 from bot.channels.conversation import (
     APOLOGY,
@@ -229,11 +230,19 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         await reply_plain(update, RATE_LIMITED.format(limit=_config(context).rate_limit_per_minute))
         return
     service = _service(context)
+    mode = context.chat_data.get("mode")
     await chat.send_action(ChatAction.TYPING)
     typing = asyncio.create_task(_keep_typing(chat))
+    # a generative mode: the verbatim extract is sent the moment it exists; the model's lead is edited into
+    # that message when (and only if) it passed verification
+    early = EarlyExtract(chat, reply_to) if (mode or service.default_mode) in service.generators else None
     try:
         answer: Answer = await asyncio.to_thread(
-            service.ask, question, session_id=session_id(chat.id), mode=context.chat_data.get("mode")
+            service.ask,
+            question,
+            session_id=session_id(chat.id),
+            mode=mode,
+            **({"on_event": early.on_event} if early else {}),
         )
     except InvalidQuestion as exc:
         await reply_plain(update, str(exc))
@@ -243,8 +252,62 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         with contextlib.suppress(asyncio.CancelledError):
             await typing
     remember(context, answer)
-    await send_chunks(chat, rendering.render_answer(answer), rendering.answer_keyboard(answer), reply_to)
+    chunks, keyboard = rendering.render_answer(answer), rendering.answer_keyboard(answer)
+    sent = await early.sent() if early else []
+    if sent and early is not None:
+        await edit_chunks(chat, list(zip(sent, early.chunks, strict=False)), chunks, keyboard)
+    else:
+        await send_chunks(chat, chunks, keyboard, reply_to)
     await _answer_log(context).answered(answer)
+
+
+class EarlyExtract:
+    """Sends the extract from the answering thread's `extract` event, on the bot's event loop."""
+
+    def __init__(self, chat: Chat, reply_to: Message | None) -> None:
+        self.chat, self.reply_to = chat, reply_to
+        self.loop = asyncio.get_running_loop()
+        self.sending: concurrent.futures.Future[list[Message]] | None = None
+        self.chunks: list[str] = []
+
+    def on_event(self, event: AnswerEvent) -> None:
+        if event.kind == "extract" and self.sending is None:
+            preview = Answer(answer_id="", answer=event.text, citations=event.citations)
+            self.chunks = rendering.render_answer(preview)
+            self.sending = asyncio.run_coroutine_threadsafe(
+                send_chunks(self.chat, self.chunks, None, self.reply_to), self.loop
+            )
+
+    async def sent(self) -> list[Message]:
+        if self.sending is None:
+            return []
+        try:
+            return await asyncio.wrap_future(self.sending)
+        except Exception:
+            log.exception("telegram: sending the extract early failed; the answer is sent whole")
+            return []
+
+
+async def edit_chunks(
+    chat: Chat, sent: list[tuple[Message, str]], chunks: list[str], reply_markup: Any
+) -> None:
+    """Turn the messages already sent (with the text each was sent with) into the final answer: edit those
+    whose text changed or that get the buttons, send the rest, delete what is left over."""
+    for i, chunk in enumerate(chunks):
+        last = i == len(chunks) - 1
+        markup = reply_markup if last else None
+        if i >= len(sent):
+            await send_chunks(chat, [chunk], markup)
+        elif chunk != sent[i][1] or markup is not None:
+            await sent[i][0].edit_text(
+                chunk,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+    for message, _ in sent[len(chunks) :]:
+        with contextlib.suppress(Exception):
+            await message.delete()
 
 
 async def text_message(update: Update, context: Context) -> None:

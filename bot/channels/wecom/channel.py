@@ -123,7 +123,7 @@ class WeComChannel:
         user_id = str(message.source)
         text = (message.content or "") if message.type == "text" else None
         await answer_and_send(
-            lambda: self.conversation.reply(Incoming(user_id, user_id, text)),  # type: ignore[union-attr]
+            lambda early: self.conversation.reply(Incoming(user_id, user_id, text), early),  # type: ignore[union-attr]
             lambda outgoing: self.send(user_id, outgoing),
             f"wecom message {message.id} from {user_id}",
         )

@@ -92,11 +92,14 @@ function addUserMessage(text) {
 
 function addAssistantMessage() {
   const box = el("div", "msg assistant");
+  // the model's lead (generative modes) streams in above the verbatim extract, which is shown at once
+  const lead = el("div", "lead", "");
+  lead.hidden = true;
   const text = el("div", "text", "");
-  box.appendChild(text);
+  box.append(lead, text);
   messages.appendChild(box);
   scrollDown();
-  return { box, text };
+  return { box, lead, text };
 }
 
 function renderCitations(box, citations) {
@@ -157,7 +160,13 @@ function renderFeedback(box, answerId) {
 }
 
 function finishAnswer(view, answer) {
-  view.text.textContent = answer.answer;
+  // the lead is shown only when it passed verification; otherwise the extract stands alone
+  const lead = answer.lead || "";
+  view.lead.classList.remove("streaming");
+  view.lead.textContent = lead;
+  view.lead.hidden = !lead;
+  const body = lead && answer.answer.startsWith(lead) ? answer.answer.slice(lead.length) : answer.answer;
+  view.text.textContent = body.replace(/^\n+/, "");
   if (answer.refused) view.box.classList.add("refused");
   renderNotices(view.box, answer.notices);
   renderCitations(view.box, answer.citations);
@@ -215,6 +224,11 @@ async function ask(question) {
     if (name === "delta") {
       streamed += payload.text;
       view.text.textContent = streamed;
+      scrollDown();
+    } else if (name === "lead") {
+      view.lead.hidden = false;
+      view.lead.classList.add("streaming");
+      view.lead.textContent += payload.text;
       scrollDown();
     } else if (name === "citations") {
       renderCitations(view.box, payload);

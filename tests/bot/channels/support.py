@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.answer import Answer
 from evals.bench.server import free_port
@@ -37,6 +37,7 @@ class FakeService:
 
     modes = ("extractive",)
     default_mode = "extractive"
+    generators: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, answer_text: str) -> None:
         self.answer_text = answer_text

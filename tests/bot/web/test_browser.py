@@ -240,3 +240,64 @@ def test_citation_view_from_a_chat_channel_link(web: tuple[str, Path], browser) 
     shot(page, "web-citation-view.png")
     assert errors == []
     context.close()
+
+
+LEAD = "保障措施共有三项，分别是加强组织领导、强化要素支持和培育产业生态[1][3][5]。"
+
+
+def test_extract_at_once_then_the_lead_streams_into_place(
+    built_library: PolicyLibrary, tmp_path_factory: pytest.TempPathFactory, browser
+) -> None:
+    """A generative mode (a slow OpenAI-compatible model on 127.0.0.1): the verbatim extract is on the page
+    before the model's first token; the lead then streams in above it and stays once it passed its check."""
+    from tests.support.fake_openai import FakeOpenAI
+
+    data_dir = copy_index(built_library, tmp_path_factory.mktemp("web-lead") / "data")
+    with FakeOpenAI() as fake:
+        fake.piece_delay = 0.25  # 4 characters every 0.25 s: the lead takes ~2.5 s to arrive
+        settings = api_settings(
+            data_dir, answer_mode="openai", llm_base_url=fake.base_url, llm_timeout=10.0, answer_cache_size=0
+        )
+        service = AssistantService.from_settings(settings)
+        fake.replies = [LEAD]
+        with live_server(create_app(service=service, settings=settings), free_port()) as url:
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(url + "/")
+            page.evaluate(
+                """() => {
+                window.__seen = [];  // [ms since send, which element, its text] for every change
+                const t0 = performance.now();
+                window.__t0 = () => { window.__start = performance.now(); };
+                new MutationObserver(() => {
+                  const box = document.querySelector('.msg.assistant:last-child');
+                  if (!box) return;
+                  const lead = box.querySelector('.lead'), text = box.querySelector('.text');
+                  window.__seen.push([performance.now() - (window.__start || t0), lead.textContent,
+                                      text.textContent, lead.classList.contains('streaming')]);
+                }).observe(document.getElementById('messages'),
+                           {subtree: true, childList: true, characterData: true, attributes: true});
+              }"""
+            )
+            page.evaluate("window.__t0()")
+            answer = ask(page, QUESTION)
+            seen = page.evaluate("window.__seen")
+            lead_box, text_box = answer.locator(".lead"), answer.locator(".text")
+            final = (lead_box.is_visible(), lead_box.inner_text(), lead_box.get_attribute("class") or "")
+            extract = text_box.inner_text()
+            shot(page, "web-lead.png")
+            context.close()
+        assert errors == []
+    extract_at = next(t for t, lead, text, _ in seen if text.startswith("依据《"))
+    lead_at = next(t for t, lead, _, streaming in seen if lead and streaming)
+    # the extract was on the page at once and well before the model's first piece (the fake waits 0.25 s
+    # per piece, and the whole lead takes seconds), with no lead text yet
+    assert extract_at < lead_at
+    assert all(not lead for t, lead, _, _ in seen if t <= extract_at)
+    partial = [lead for _, lead, text, streaming in seen if streaming and text.startswith("依据《")]
+    assert partial and all(LEAD.startswith(p.rstrip("▍")) and p != LEAD for p in partial[:1])
+    # at the end: the lead in place above the unchanged extract
+    assert final[:2] == (True, LEAD) and "streaming" not in final[2]
+    assert extract.startswith("依据《") and "加强组织领导" in extract

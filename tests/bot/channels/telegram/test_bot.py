@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.answer import Answer, Citation
 from bot.channels.telegram import handlers, rendering
@@ -45,6 +45,7 @@ class FakeService:
 
     modes = ("extractive",)
     default_mode = "extractive"
+    generators: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, answer_text: str = "", fail: bool = False) -> None:
         self.answer_text = answer_text
