@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from bot.answer import REFUSAL_SENTENCE, Citation, Usage
+from bot.answer import REFUSAL_SENTENCE, Citation, Turn, Usage
 from bot.answerers.extractive import Draft, ExtractiveAnswerer
 from bot.attribution import attributed_documents
 from bot.condense import Condensed, condense
@@ -23,7 +23,6 @@ from bot.notices import document_notices, validity_statement
 from bot.prompts import without_instructions
 from bot.question import QuestionAnalysis, analyze, asked_part, place_names
 from bot.question import warm_up as question_warm_up
-from bot.sessions import Turn
 from bot.verify import verify
 from retrieval.index import IndexSnapshot
 from retrieval.library import PolicyLibrary

@@ -9,13 +9,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from bot.answer import Answer, Usage
+from bot.answer import Answer, Turn, Usage
 from bot.answer_cache import AnswerCache, CacheKey, cache_question, canonical_filters
 from bot.chain import AnswerChain, ChainState, Generator, elapsed_ms
 from bot.condense import Condensed, condense
 from bot.config import Settings
 from bot.gate import RelevanceGate
-from bot.sessions import SessionStore, SQLiteSessionStore, Turn
+from bot.storage.sessions import SessionStore, SqlSessionStore
 from bot.text_input import text_problem
 from retrieval.library import PolicyLibrary
 
@@ -56,7 +56,7 @@ class AssistantService:
         from bot.library_factory import make_library
 
         library = overrides.pop("library", None) or make_library(settings)
-        sessions = overrides.pop("sessions", None) or SQLiteSessionStore(
+        sessions = overrides.pop("sessions", None) or SqlSessionStore(
             settings.resolved(settings.data_dir) / "sessions.sqlite3", settings.session_max_turns
         )
         return cls(

@@ -25,8 +25,8 @@ from bot.api.errors import ProblemError, install_handlers, problem_body
 from bot.api.metrics import ApiMetrics
 from bot.api.routes import ask, chat, documents, feedback, health, search
 from bot.config import Settings, get_settings
-from bot.feedback_store import FeedbackStore
 from bot.service import AssistantService
+from bot.storage.feedback import FeedbackStore
 
 log = logging.getLogger("policybot.api")
 STATIC_DIR = Path(__file__).resolve().parents[1] / "web" / "static"
@@ -235,7 +235,7 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
             await _start_telegram(app, settings, app.state.service)
         claims = None
         if app.state.wecom is not None:
-            from bot.channels.claims import MessageClaims
+            from bot.storage.claims import MessageClaims
 
             claims = await anyio.to_thread.run_sync(MessageClaims, data_dir / "channel_messages.sqlite3")
             app.state.wecom.attach(app.state.service, store, claims)

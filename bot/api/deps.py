@@ -14,8 +14,8 @@ from fastapi import Depends, Request
 from bot.api.errors import ProblemError
 from bot.api.metrics import ApiMetrics
 from bot.config import Settings
-from bot.feedback_store import FeedbackStore
 from bot.service import AssistantService
+from bot.storage.feedback import FeedbackStore
 
 log = logging.getLogger("policybot.api")
 

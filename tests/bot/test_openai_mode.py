@@ -11,7 +11,7 @@ import pytest
 from bot.answerers.generative import GenerativeAnswerer, openai_chat_model
 from bot.config import Settings
 from bot.service import AssistantService
-from bot.sessions import SQLiteSessionStore
+from bot.storage.sessions import SqlSessionStore
 from retrieval.library import PolicyLibrary
 from tests.support.fake_openai import FakeOpenAI
 
@@ -30,7 +30,7 @@ def service(built_library: PolicyLibrary, fake: FakeOpenAI, tmp_path: Path) -> A
     generator = GenerativeAnswerer("openai", openai_chat_model(settings), 1200)
     return AssistantService(
         built_library,
-        SQLiteSessionStore(tmp_path / "s.db"),
+        SqlSessionStore(tmp_path / "s.db"),
         default_mode="openai",
         generators={"openai": generator},
     )

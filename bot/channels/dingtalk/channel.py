@@ -15,7 +15,6 @@ import httpx
 from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, ChatbotMessage, Credential
 
 from bot.channels import rendering
-from bot.channels.claims import MessageClaims
 from bot.channels.conversation import (
     ChannelPolicy,
     Incoming,
@@ -25,7 +24,8 @@ from bot.channels.conversation import (
 )
 from bot.channels.delivery import DEFAULT_BACKOFF, Verdict, deliver
 from bot.channels.dingtalk.stream import PolicyStreamClient
-from bot.feedback_store import FeedbackStore
+from bot.storage.claims import MessageClaims
+from bot.storage.feedback import FeedbackStore
 
 log = logging.getLogger(__name__)
 

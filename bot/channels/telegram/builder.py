@@ -20,7 +20,7 @@ from telegram.ext import (
 from bot.channels.conversation import AnswerLog, RateLimiter
 from bot.channels.telegram import handlers
 from bot.channels.telegram.config import TelegramConfig
-from bot.feedback_store import FeedbackStore
+from bot.storage.feedback import FeedbackStore
 
 log = logging.getLogger(__name__)
 
