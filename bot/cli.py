@@ -21,15 +21,25 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
+def _shared_index(settings: Settings, library: Any) -> Any:
+    """The deployment's document flow; a configured database or Redis that does not answer stops here."""
+    from bot.cluster.wiring import answer_cache, redis_from_settings, shared_index
+
+    redis = redis_from_settings(settings, check=True)
+    return shared_index(settings, library, redis, answer_cache(settings, redis, 1))
+
+
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evidence import save_sentence_vectors
     from bot.library_factory import make_library
 
     library = make_library(settings)
-    report = library.build(rebuild=args.rebuild, show_progress=not args.json)
+    index = _shared_index(settings, library)
+    report = index.build(rebuild=args.rebuild, show_progress=not args.json)
     for error in report.errors:
         print(f"skipped {error}", file=sys.stderr)
-    save_sentence_vectors(library)
+    if not index.shared:  # with a shared database the build published them with the version
+        save_sentence_vectors(library)
     if args.json:
         _print_json(report.as_dict())
     else:
@@ -172,6 +182,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from retrieval.index import IndexLayout
 
     layout = IndexLayout(settings.resolved(settings.data_dir))
+    if settings.database_url or settings.redis_url:
+        from bot.library_factory import make_library
+
+        # a replica: the configured servers must answer, and the published index is loaded (or, for the
+        # first replica of a new deployment, built and published) before the workers start
+        _shared_index(settings, make_library(settings)).ensure_built(show_progress=True)
     if layout.current_version() is None or not _built_in_this_format(layout):
         from bot.evidence import save_sentence_vectors
         from bot.library_factory import make_library
@@ -383,10 +399,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from bot.cluster.wiring import RedisUnavailable
+    from bot.storage.database import DatabaseUnavailable
+
     try:
         return int(args.func(args, get_settings()) or 0)
     except KeyboardInterrupt:
         return 130
+    except (DatabaseUnavailable, RedisUnavailable) as exc:  # a configured server is down: say so, no trace
+        return _fail(str(exc), code=1)
 
 
 if __name__ == "__main__":

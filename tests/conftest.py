@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -11,10 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from bot.config import Settings
 from bot.library_factory import make_library
 from evals.bench.server import free_port
+from evals.cluster.services import PostgresServer, RedisServer, ServiceUnavailable, postgres_bin_dir
 from retrieval.embeddings import E5Embeddings
 from retrieval.library import PolicyLibrary
 
@@ -99,3 +102,56 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
             process.kill()
             process.wait(timeout=10)
         log.close()
+
+
+def _missing(what: str) -> None:
+    """Skip a test whose server is not installed, except in CI (CI=true), where .ci/run installs it."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is required in CI")
+    pytest.skip(f"{what} not installed")
+
+
+_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    if postgres_bin_dir() is None:
+        _missing("PostgreSQL 15 (initdb, pg_ctl)")
+    server = PostgresServer()
+    try:
+        server.start()
+    except ServiceUnavailable as exc:
+        server.remove()
+        pytest.fail(str(exc))
+    yield server
+    server.remove()
+
+
+def fresh_postgres_database(server: PostgresServer) -> str:
+    """The URL of a new, empty database on `server`."""
+    name = f"test_{os.getpid()}_{next(_numbers)}"
+    admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.url.rsplit("/", 1)[0] + f"/{name}"
+
+
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port."""
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        _missing("redis-server")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    try:
+        server.start()
+    except ServiceUnavailable as exc:
+        server.stop()
+        pytest.fail(str(exc))
+    yield server
+    server.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from bot.config import Settings
 from bot.storage.database import Database, shared_database
 from bot.storage.migrate import upgrade
 
@@ -39,3 +40,8 @@ def open_store_database(database: Database | Path) -> tuple[Database, bool]:
     owned = Database.sqlite_file(Path(database))
     upgrade(owned)
     return owned, True
+
+
+def database_for(settings: Settings, store: StoreName) -> Database:
+    """`store_database` from the settings (POLICYBOT_DATABASE_URL, POLICYBOT_DATA_DIR)."""
+    return store_database(settings.database_url, settings.resolved(settings.data_dir), store)

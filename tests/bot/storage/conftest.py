@@ -4,44 +4,13 @@ binaries the PostgreSQL half is skipped, except in CI (CI=true), where it fails.
 
 from __future__ import annotations
 
-import itertools
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from bot.storage.database import Database
-from evals.cluster.services import PostgresServer, ServiceUnavailable, postgres_bin_dir
-
-_numbers = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    if postgres_bin_dir() is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL 15 binaries (initdb, pg_ctl) are required in CI")
-        pytest.skip("PostgreSQL 15 binaries (initdb, pg_ctl) not installed")
-    server = PostgresServer()
-    try:
-        server.start()
-    except ServiceUnavailable as exc:
-        server.remove()
-        pytest.fail(str(exc))
-    yield server
-    server.remove()
-
-
-def fresh_postgres_database(server: PostgresServer) -> str:
-    """The URL of a new, empty database on `server`."""
-    name = f"test_{os.getpid()}_{next(_numbers)}"
-    admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server.url.rsplit("/", 1)[0] + f"/{name}"
+from tests.conftest import fresh_postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
