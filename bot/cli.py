@@ -229,6 +229,15 @@ def _fork_workers_from_a_preloaded_stack() -> None:
         _subprocess.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
 
 
+def cmd_embed_server(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from retrieval.embedding_server import create_embedding_app
+
+    uvicorn.run(create_embedding_app(args.threads), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def cmd_telegram(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.telegram.builder import run_polling
 
@@ -255,6 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="policybot", description="Cited answers from a library of policy documents"
     )
     sub = parser.add_subparsers(dest="command", required=True)
+
+    embed = sub.add_parser(
+        "embed-server", help="serve the packaged e5 model as an OpenAI-compatible /v1/embeddings endpoint"
+    )
+    embed.add_argument("--host", default="127.0.0.1")
+    embed.add_argument("--port", type=int, default=8100)
+    embed.add_argument("--threads", type=int, default=2, help="model threads (the machine's cores)")
+    embed.set_defaults(func=cmd_embed_server)
 
     index = sub.add_parser("index", help="build or update the index (incremental, atomic)")
     index.add_argument("--rebuild", action="store_true", help="start over instead of updating")

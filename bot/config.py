@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     embedding_threads: int = 2
     embedding_batch_size: int = Field(64, ge=1, le=2048, description="texts per embeddings request")
     embedding_max_retries: int = Field(4, ge=0, le=20, description="retries of a failed embeddings request")
+    embedding_query_prefix: str = Field("", description="e5 served remotely: 'query: '")
+    embedding_passage_prefix: str = Field("", description="e5 served remotely: 'passage: '")
 
     # retrieval
     top_k: int = Field(5, ge=1, le=50)

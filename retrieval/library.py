@@ -15,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 
 from retrieval.documents import DocumentError, LoadError, PolicyDocument, load_corpus, parse_document
 from retrieval.index import IndexLayout, LiveIndex
-from retrieval.indexer import BuildReport, IndexBuilder, build_lock
+from retrieval.indexer import EMBED_BATCH, BuildReport, IndexBuilder, build_lock
 from retrieval.retriever import Method, PolicySearcher, SearchResult
 from retrieval.store import ChromaLocation, ChromaStore
 
@@ -35,6 +35,7 @@ class PolicyLibrary:
         embedding_model: str,
         chroma: ChromaLocation | None = None,
         max_tokens: int = 480,
+        embed_batch: int = EMBED_BATCH,
         dense_weight: float = 1.0,
         bm25_weight: float = 2.0,
     ) -> None:
@@ -44,6 +45,7 @@ class PolicyLibrary:
         self.embeddings = embeddings
         self.embedding_model = embedding_model
         self.max_tokens = max_tokens
+        self.embed_batch = embed_batch
         self.store = ChromaStore(chroma or ChromaLocation(path=self.layout.chroma_dir), embeddings)
         self.live = LiveIndex(self.layout)
         self.searcher = PolicySearcher(
@@ -75,6 +77,7 @@ class PolicyLibrary:
             max_tokens=self.max_tokens,
             embedding_model=self.embedding_model,
             show_progress=show_progress,
+            embed_batch=self.embed_batch,
         )
 
     def build(self, rebuild: bool = False, show_progress: bool = False) -> BuildReport:

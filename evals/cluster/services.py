@@ -286,3 +286,30 @@ class ChromaServer(ProcessServer):
             env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
         )
         return self
+
+
+class EmbeddingServer(ProcessServer):
+    """`policybot embed-server`: the packaged e5 model behind an OpenAI-compatible /v1/embeddings."""
+
+    def __init__(self, root: Path, threads: int = 2) -> None:
+        super().__init__("embed-server", root)
+        self.threads = threads
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> EmbeddingServer:
+        import httpx
+
+        def ready() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        executable = Path(sys.executable).parent / "policybot"
+        self._spawn(
+            [str(executable), "embed-server", "--port", str(self.port), "--threads", str(self.threads)], ready
+        )
+        return self
