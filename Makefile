@@ -95,8 +95,9 @@ local-model: $(STAMP)
 	fi
 	$(BIN)/python -m bot.local_model
 
-bench: $(STAMP)
+bench: $(STAMP) cluster-servers
 	$(BIN)/python -m evals.bench.http_bench
+	$(BIN)/python -m evals.bench.cluster_bench  # 1 vs 2 replicas; embedded vs embedding-service indexing
 
 reliability: $(STAMP)
 	$(BIN)/python -m evals.reliability

@@ -229,6 +229,30 @@ def _fork_workers_from_a_preloaded_stack() -> None:
         _subprocess.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
 
 
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    """`db upgrade`: migrate every store's database now (before rolling out replicas of a new version);
+    `db import-sqlite DIR`: move an embedded data dir's sessions, feedback and uploads into the database."""
+    from bot.storage.opening import database_for
+
+    if args.action == "upgrade":
+        for store in ("sessions", "feedback", "claims", "registry"):
+            print(f"{store}: {database_for(settings, store).describe()} is current")  # type: ignore[arg-type]
+        return 0
+    from bot.storage.transfer import TargetNotEmpty, import_sqlite_dir
+
+    if not settings.database_url:
+        return _fail("set POLICYBOT_DATABASE_URL to the database to import into")
+    source = Path(args.source)
+    if not source.is_dir():
+        return _fail(f"{source} is not a directory")
+    try:
+        copied = import_sqlite_dir(source, database_for(settings, "feedback"))
+    except TargetNotEmpty as exc:
+        return _fail(str(exc))
+    _print_json(copied)
+    return 0
+
+
 def cmd_embed_server(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -264,6 +288,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="policybot", description="Cited answers from a library of policy documents"
     )
     sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="the database: migrate it, or import an embedded data dir into it")
+    db.add_argument("action", choices=["upgrade", "import-sqlite"])
+    db.add_argument("source", nargs="?", default="data", help="import-sqlite: the data dir to import")
+    db.set_defaults(func=cmd_db)
 
     embed = sub.add_parser(
         "embed-server", help="serve the packaged e5 model as an OpenAI-compatible /v1/embeddings endpoint"

@@ -137,36 +137,23 @@ class PostgresServer:
             raise ServiceUnavailable(f"pg_ctl start failed: {done.stderr[-800:]} {_tail(self.log)}")
         self.started = True
         created = self._run(
-            [
-                str(bin_dir / "psql"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "policybot",
+            self._client(
+                bin_dir,
+                "psql",
                 "-d",
                 "postgres",
                 "-tAc",
                 "SELECT 1 FROM pg_database WHERE datname='policybot'",
-            ]
+            )
         )
         if created.stdout.strip() != "1":
-            made = self._run(
-                [
-                    str(bin_dir / "createdb"),
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    str(self.port),
-                    "-U",
-                    "policybot",
-                    "policybot",
-                ]
-            )
+            made = self._run(self._client(bin_dir, "createdb", "policybot"))
             if made.returncode != 0:
                 raise ServiceUnavailable(f"createdb failed: {made.stderr[-800:]}")
         return self
+
+    def _client(self, bin_dir: Path, tool: str, *args: str) -> list[str]:
+        return [str(bin_dir / tool), "-h", "127.0.0.1", "-p", str(self.port), "-U", "policybot", *args]
 
     def stop(self, mode: str = "fast") -> None:
         bin_dir = postgres_bin_dir()
@@ -210,6 +197,22 @@ class ProcessServer:
     def stop(self) -> None:
         _stop(self.process)
         self.process = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def answers(self, path: str) -> Callable[[], bool]:
+        """Readiness: `path` answers 200."""
+        import httpx
+
+        def ready() -> bool:
+            try:
+                return httpx.get(self.base_url + path, timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        return ready
 
 
 class RedisServer(ProcessServer):
@@ -297,19 +300,12 @@ class EmbeddingServer(ProcessServer):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{self.base_url}/v1"
 
     def start(self) -> EmbeddingServer:
-        import httpx
-
-        def ready() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
         executable = Path(sys.executable).parent / "policybot"
         self._spawn(
-            [str(executable), "embed-server", "--port", str(self.port), "--threads", str(self.threads)], ready
+            [str(executable), "embed-server", "--port", str(self.port), "--threads", str(self.threads)],
+            self.answers("/healthz"),
         )
         return self

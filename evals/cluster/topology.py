@@ -16,8 +16,6 @@ import signal
 from pathlib import Path
 from types import TracebackType
 
-import httpx
-
 from evals.bench.server import Server, free_port, start_server
 from evals.cluster.services import (
     ChromaServer,
@@ -25,7 +23,6 @@ from evals.cluster.services import (
     ProcessServer,
     RedisServer,
     ServiceUnavailable,
-    _wait_until,
 )
 
 ADMIN_KEY = "cluster-admin-key"
@@ -79,7 +76,7 @@ class NginxServer(ProcessServer):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.base_url
 
     def start(self) -> NginxServer:
         executable = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -94,12 +91,6 @@ class NginxServer(ProcessServer):
         )
         (self.root / "nginx.conf").write_text(conf, encoding="utf-8")
 
-        def ready() -> bool:
-            try:
-                return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
         self._spawn(
             [
                 executable,
@@ -110,7 +101,7 @@ class NginxServer(ProcessServer):
                 "-e",
                 str(self.root / "error.log"),
             ],
-            ready,
+            self.answers("/healthz"),
         )
         return self
 
@@ -209,16 +200,6 @@ class LocalCluster:
     @property
     def url(self) -> str:
         return self.nginx.url
-
-    def wait_for_nginx(self) -> None:
-        _wait_until(lambda: _ok(f"{self.url}/readyz"), "nginx", self.nginx.process, self.nginx.log)
-
-
-def _ok(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def headers(key: str) -> dict[str, str]:
