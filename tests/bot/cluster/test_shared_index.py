@@ -4,6 +4,7 @@ default (SQLite) an upload is recorded in the registry, and files uploaded befor
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,33 @@ def test_embedded_default_records_uploads_and_keeps_older_files(
     index.delete_document("uploaded-opinions")
     assert _doc_ids(index) == ["shipped-plan"]
     assert index.registry.uploads() == [] and index.library.upload_files() == {}
+
+
+def test_uploads_on_two_replicas_at_once_are_both_kept(
+    tmp_path: Path, corpus: Path, e5: E5Embeddings, postgres_server: object
+) -> None:
+    url = fresh_postgres_database(postgres_server)  # type: ignore[arg-type]
+    chroma = tmp_path / "chroma"
+    replicas = [_replica(tmp_path / name, corpus, chroma, e5, url) for name in ("a", "b")]
+    replicas[0].ensure_built()
+    second = UPLOAD.replace("uploaded-opinions", "second-upload").replace("5000", "6000")
+    errors: list[BaseException] = []
+
+    def upload(index: SharedIndex, text: str, name: str) -> None:
+        try:
+            index.add_document(text.encode(), name)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=upload, args=(replicas[0], UPLOAD, "one.md")),
+        threading.Thread(target=upload, args=(replicas[1], second, "two.md")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    for index in replicas:
+        index.pull()
+        assert _doc_ids(index) == ["second-upload", "shipped-plan", "uploaded-opinions"]
