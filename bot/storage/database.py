@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 BUSY_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 5
@@ -81,17 +80,6 @@ class Database:
         with self.engine.connect() as connection:
             yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
-    def check(self) -> None:
-        """Connect once; a clear `DatabaseUnavailable` instead of a driver stack trace."""
-        try:
-            with self.engine.connect() as connection:
-                connection.exec_driver_sql("SELECT 1")
-        except SQLAlchemyError as exc:
-            reason = (
-                str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
-            )
-            raise DatabaseUnavailable(f"cannot use the database {self.describe()}: {reason}") from exc
-
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -141,8 +129,3 @@ def shared_database(url: str) -> Database:
         if database is None:
             database = _shared[url] = Database(url)
         return database
-
-
-def is_transient(exc: BaseException) -> bool:
-    """A lost connection or server restart (worth one retry), not a bug in the statement."""
-    return isinstance(exc, OperationalError)
