@@ -58,7 +58,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     if not args.query.strip():
         return _fail("the query is empty")
     library = make_library(settings)
-    library.ensure_built(show_progress=not args.json)
+    _shared_index(settings, library).ensure_built(show_progress=not args.json)
     filters = {"doc_id": args.doc} if args.doc else None
     result = library.search(args.query, k=args.k, method=args.method, filters=filters)
     if args.json:
@@ -87,7 +87,7 @@ def _service(settings: Settings, show_progress: bool = True):  # type: ignore[no
     from bot.service import AssistantService
 
     service = AssistantService.from_settings(settings)
-    service.library.ensure_built(show_progress=show_progress)
+    service.documents.ensure_built(show_progress=show_progress)  # or the version other replicas published
     return service
 
 
