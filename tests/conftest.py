@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 
 from bot.config import Settings
 from bot.library_factory import make_library
+from evals.bench.server import free_port  # noqa: F401  (tests import it from here)
 from evals.cluster.services import (
     ChromaServer,
     PostgresServer,
