@@ -122,12 +122,12 @@ class LocalCluster:
         try:
             self.start()
         except BaseException:
-            self.stop()
+            self.remove()
             raise
         return self
 
     def __exit__(self, *exc: object | TracebackType) -> None:
-        self.stop()
+        self.remove()  # throw-away: the PostgreSQL cluster lives outside `root` (under /tmp)
 
     def start(self) -> None:
         """Servers first, then the replicas together (one builds the index under the lock, the other

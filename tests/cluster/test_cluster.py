@@ -59,10 +59,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     started = time.perf_counter()
     with LocalCluster(root) as running:
         report["start_s"] = round(time.perf_counter() - started, 1)
-        try:
-            yield running
-        finally:
-            running.remove()
+        yield running
     report["total_s"] = round(time.perf_counter() - started, 1)
     (root / "cluster-report.json").write_text(
         json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8"
