@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock audit run test test-api browser lint index eval eval-external eval-external-plain bench reliability local-model clean
+.PHONY: install lock audit run test test-api test-cluster cluster-servers browser lint index eval eval-external eval-external-plain bench reliability local-model clean
 
 # requirements.lock pins every runtime + dev dependency (and pip); installs use it as constraints.
 $(STAMP): pyproject.toml requirements.lock
@@ -38,6 +38,16 @@ test: $(STAMP)
 	$(BIN)/ruff check bot retrieval evals tests
 	$(BIN)/python -m pytest
 	$(BIN)/policybot eval --mode extractive --compare evals/baseline.json  # the baseline is the embedded default; `make local-model` must not turn this into hours of local-model runs
+
+# The multi-replica deployment for real, on loopback: PostgreSQL 15 (initdb/pg_ctl), redis-server, `chroma run`,
+# two `policybot serve` replicas and nginx, all in a temp dir on free ports, stopped even on failure (a few minutes).
+test-cluster: $(STAMP) cluster-servers
+	$(BIN)/python -m pytest tests/cluster -m cluster -p no:cacheprovider -s
+
+cluster-servers:  # Debian's redis-server and nginx (as root), when missing; PostgreSQL 15 comes with the machine
+	@(command -v redis-server && command -v nginx && test -x /usr/lib/postgresql/15/bin/initdb) >/dev/null 2>&1 || ( \
+		export DEBIAN_FRONTEND=noninteractive; apt-get update && \
+		apt-get install -y --no-install-recommends redis-server nginx postgresql-15)
 
 test-api: $(STAMP)
 	$(BIN)/python -m pytest tests/bot/api tests/bot/web
@@ -85,8 +95,9 @@ local-model: $(STAMP)
 	fi
 	$(BIN)/python -m bot.local_model
 
-bench: $(STAMP)
+bench: $(STAMP) cluster-servers
 	$(BIN)/python -m evals.bench.http_bench
+	$(BIN)/python -m evals.bench.cluster_bench  # 1 vs 2 replicas; embedded vs embedding-service indexing
 
 reliability: $(STAMP)
 	$(BIN)/python -m evals.reliability

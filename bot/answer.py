@@ -1,7 +1,9 @@
-"""The one typed result every surface shows: API, Telegram, CLI --json and the eval runner."""
+"""The typed results: the one `Answer` every surface shows (API, Telegram, CLI --json, the eval runner), and
+the conversation `Turn` the stores keep and the chain reads."""
 
 from __future__ import annotations
 
+import time
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -33,6 +35,19 @@ class AnswerEvent(BaseModel):
     kind: Literal["extract", "lead"]
     text: str
     citations: list[Citation] = Field(default_factory=list)
+
+
+class Turn(BaseModel):
+    """One answered question of a conversation, as the condenser and the answerers read it back."""
+
+    question: str
+    standalone_question: str
+    answer: str
+    refused: bool = False
+    doc_ids: list[str] = Field(default_factory=list)
+    list_items: list[str] = Field(default_factory=list, description="section paths of an enumerated answer")
+    section_paths: list[str] = Field(default_factory=list)
+    created: float = Field(default_factory=time.time)
 
 
 class Answer(BaseModel):

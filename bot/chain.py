@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from bot.answer import REFUSAL_SENTENCE, AnswerEvent, Citation, Usage
+from bot.answer import REFUSAL_SENTENCE, AnswerEvent, Citation, Turn, Usage
 from bot.answerers.extractive import Draft, ExtractiveAnswerer
 from bot.attribution import attributed_documents
 from bot.condense import Condensed, condense
@@ -25,7 +25,6 @@ from bot.notices import document_notices, validity_statement
 from bot.prompts import addresses_the_model, pack_evidence
 from bot.question import QuestionAnalysis, analyze, asked_part, place_names
 from bot.question import warm_up as question_warm_up
-from bot.sessions import Turn
 from retrieval.index import IndexSnapshot
 from retrieval.library import PolicyLibrary
 from retrieval.normalize import compact, to_simplified

@@ -21,15 +21,25 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
+def _shared_index(settings: Settings, library: Any) -> Any:
+    """The deployment's document flow; a configured database or Redis that does not answer stops here."""
+    from bot.cluster.wiring import answer_cache, redis_from_settings, shared_index
+
+    redis = redis_from_settings(settings, check=True)
+    return shared_index(settings, library, redis, answer_cache(settings, redis, 1))
+
+
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evidence import save_sentence_vectors
     from bot.library_factory import make_library
 
     library = make_library(settings)
-    report = library.build(rebuild=args.rebuild, show_progress=not args.json)
+    index = _shared_index(settings, library)
+    report = index.build(rebuild=args.rebuild, show_progress=not args.json)
     for error in report.errors:
         print(f"skipped {error}", file=sys.stderr)
-    save_sentence_vectors(library)
+    if not index.shared:  # with a shared database the build published them with the version
+        save_sentence_vectors(library)
     if args.json:
         _print_json(report.as_dict())
     else:
@@ -48,7 +58,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     if not args.query.strip():
         return _fail("the query is empty")
     library = make_library(settings)
-    library.ensure_built(show_progress=not args.json)
+    _shared_index(settings, library).ensure_built(show_progress=not args.json)
     filters = {"doc_id": args.doc} if args.doc else None
     result = library.search(args.query, k=args.k, method=args.method, filters=filters)
     if args.json:
@@ -77,7 +87,7 @@ def _service(settings: Settings, show_progress: bool = True):  # type: ignore[no
     from bot.service import AssistantService
 
     service = AssistantService.from_settings(settings)
-    service.library.ensure_built(show_progress=show_progress)
+    service.documents.ensure_built(show_progress=show_progress)  # or the version other replicas published
     return service
 
 
@@ -172,6 +182,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from retrieval.index import IndexLayout
 
     layout = IndexLayout(settings.resolved(settings.data_dir))
+    if settings.database_url or settings.redis_url:
+        from bot.library_factory import make_library
+
+        # a replica: the configured servers must answer, and the published index is loaded (or, for the
+        # first replica of a new deployment, built and published) before the workers start
+        _shared_index(settings, make_library(settings)).ensure_built(show_progress=True)
     if layout.current_version() is None or not _built_in_this_format(layout):
         from bot.evidence import save_sentence_vectors
         from bot.library_factory import make_library
@@ -213,6 +229,39 @@ def _fork_workers_from_a_preloaded_stack() -> None:
         _subprocess.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
 
 
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    """`db upgrade`: migrate every store's database now (before rolling out replicas of a new version);
+    `db import-sqlite DIR`: move an embedded data dir's sessions, feedback and uploads into the database."""
+    from bot.storage.opening import database_for
+
+    if args.action == "upgrade":
+        for store in ("sessions", "feedback", "claims", "registry"):
+            print(f"{store}: {database_for(settings, store).describe()} is current")  # type: ignore[arg-type]
+        return 0
+    from bot.storage.transfer import TargetNotEmpty, import_sqlite_dir
+
+    if not settings.database_url:
+        return _fail("set POLICYBOT_DATABASE_URL to the database to import into")
+    source = Path(args.source)
+    if not source.is_dir():
+        return _fail(f"{source} is not a directory")
+    try:
+        copied = import_sqlite_dir(source, database_for(settings, "feedback"))
+    except TargetNotEmpty as exc:
+        return _fail(str(exc))
+    _print_json(copied)
+    return 0
+
+
+def cmd_embed_server(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from retrieval.embedding_server import create_embedding_app
+
+    uvicorn.run(create_embedding_app(args.threads), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def cmd_telegram(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.telegram.builder import run_polling
 
@@ -239,6 +288,19 @@ def build_parser() -> argparse.ArgumentParser:
         prog="policybot", description="Cited answers from a library of policy documents"
     )
     sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="the database: migrate it, or import an embedded data dir into it")
+    db.add_argument("action", choices=["upgrade", "import-sqlite"])
+    db.add_argument("source", nargs="?", default="data", help="import-sqlite: the data dir to import")
+    db.set_defaults(func=cmd_db)
+
+    embed = sub.add_parser(
+        "embed-server", help="serve the packaged e5 model as an OpenAI-compatible /v1/embeddings endpoint"
+    )
+    embed.add_argument("--host", default="127.0.0.1")
+    embed.add_argument("--port", type=int, default=8100)
+    embed.add_argument("--threads", type=int, default=2, help="model threads (the machine's cores)")
+    embed.set_defaults(func=cmd_embed_server)
 
     index = sub.add_parser("index", help="build or update the index (incremental, atomic)")
     index.add_argument("--rebuild", action="store_true", help="start over instead of updating")
@@ -383,10 +445,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from bot.cluster.wiring import RedisUnavailable
+    from bot.storage.database import DatabaseUnavailable
+
     try:
         return int(args.func(args, get_settings()) or 0)
     except KeyboardInterrupt:
         return 130
+    except (DatabaseUnavailable, RedisUnavailable) as exc:  # a configured server is down: say so, no trace
+        return _fail(str(exc), code=1)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.answer import Turn
 from bot.question import analyze
-from bot.sessions import Turn
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,27 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(None, validation_alias=_alias("CHROMA_HOST", "CHROMA_HOST"))
     chroma_port: int = Field(8000, validation_alias=_alias("CHROMA_PORT", "CHROMA_PORT"))
 
+    # shared state for several replicas (unset: SQLite files under the data dir, state in each process)
+    database_url: str | None = Field(
+        None, description="postgresql+psycopg://user:password@host/db: sessions, feedback, documents, index"
+    )
+    redis_url: str | None = Field(
+        None, description="redis://host:6379/0: one rate limit and one answer cache across replicas"
+    )
+    index_poll_seconds: float = Field(
+        2.0, gt=0, le=300, description="with a shared database: how often a replica checks for a new index"
+    )
+
     # embeddings
     embedding_backend: Literal["e5", "openai"] = "e5"
     embedding_base_url: str = "http://127.0.0.1:11434/v1"
     embedding_model: str = "bge-m3"
     embedding_api_key: SecretStr = SecretStr("")
     embedding_threads: int = 2
+    embedding_batch_size: int = Field(64, ge=1, le=2048, description="texts per embeddings request")
+    embedding_max_retries: int = Field(4, ge=0, le=20, description="retries of a failed embeddings request")
+    embedding_query_prefix: str = Field("", description="e5 served remotely: 'query: '")
+    embedding_passage_prefix: str = Field("", description="e5 served remotely: 'passage: '")
 
     # retrieval
     top_k: int = Field(5, ge=1, le=50)

@@ -9,14 +9,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from bot.answer import Answer, AnswerEvent, Usage
+from bot.answer import Answer, AnswerEvent, Turn, Usage
 from bot.answer_cache import AnswerCache, CacheKey, cache_question, canonical_filters
 from bot.chain import AnswerChain, ChainState, Generator, elapsed_ms
+from bot.cluster.redis_state import RedisAnswerCache
+from bot.cluster.shared_index import SharedIndex
 from bot.condense import Condensed, condense
 from bot.config import Settings
 from bot.gate import RelevanceGate
-from bot.sessions import SessionStore, SQLiteSessionStore, Turn
+from bot.storage.opening import database_for
+from bot.storage.sessions import SessionStore, SqlSessionStore
 from bot.text_input import text_problem
+from retrieval.documents import PolicyDocument
+from retrieval.indexer import BuildReport
 from retrieval.library import PolicyLibrary
 
 MAX_QUESTION_CHARS = 2000
@@ -39,6 +44,8 @@ class AssistantService:
         gate: RelevanceGate | None = None,
         clock: Callable[[], dt.date] = dt.date.today,
         answer_cache_size: int = 0,
+        answer_cache: AnswerCache | RedisAnswerCache | None = None,
+        documents: SharedIndex | None = None,
         lead_timeout: float = 20.0,
     ) -> None:
         self.library = library
@@ -54,16 +61,22 @@ class AssistantService:
             clock=clock,
             lead_timeout=lead_timeout,
         )
-        self.answer_cache = AnswerCache(answer_cache_size)
+        self.answer_cache = answer_cache if answer_cache is not None else AnswerCache(answer_cache_size)
+        self._documents = documents
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> AssistantService:
         from bot.answerers.generative import generators_from_settings
+        from bot.cluster.wiring import answer_cache, redis_from_settings, shared_index
         from bot.library_factory import make_library
 
         library = overrides.pop("library", None) or make_library(settings)
-        sessions = overrides.pop("sessions", None) or SQLiteSessionStore(
-            settings.resolved(settings.data_dir) / "sessions.sqlite3", settings.session_max_turns
+        redis = redis_from_settings(settings)
+        cache = answer_cache(
+            settings, redis, int(overrides.pop("answer_cache_size", settings.answer_cache_size))
+        )
+        sessions = overrides.pop("sessions", None) or SqlSessionStore(
+            database_for(settings, "sessions"), settings.session_max_turns
         )
         return cls(
             library,
@@ -72,10 +85,39 @@ class AssistantService:
             top_k=settings.top_k,
             generators=overrides.pop("generators", None) or generators_from_settings(settings),
             fallback=settings.llm_fallback,
-            answer_cache_size=overrides.pop("answer_cache_size", settings.answer_cache_size),
+            answer_cache=cache,
+            documents=shared_index(settings, library, redis, cache),
             lead_timeout=overrides.pop("lead_timeout", settings.lead_timeout),
             **overrides,
         )
+
+    # -- documents: every change goes through the shared index, so every replica learns of it alike ----
+    @property
+    def documents(self) -> SharedIndex:
+        if self._documents is None:
+            from bot.cluster.wiring import local_index
+
+            self._documents = local_index(self.library)
+        return self._documents
+
+    def add_document(self, raw: bytes, filename: str) -> tuple[PolicyDocument, BuildReport]:
+        return self.documents.add_document(raw, filename)
+
+    def delete_document(self, doc_id: str) -> BuildReport:
+        return self.documents.delete_document(doc_id)
+
+    def follow_published_index(self) -> None:
+        """With a shared database: load each version another replica publishes, warmed before it serves."""
+
+        def loaded(version: str) -> None:
+            self.library.live.current()
+            self.chain.warm_up()
+
+        self.documents.start_watching(loaded)
+
+    def stop_following(self) -> None:
+        if self._documents is not None:
+            self._documents.stop_watching()
 
     @property
     def modes(self) -> list[str]:

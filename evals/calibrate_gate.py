@@ -21,7 +21,7 @@ from bot.chain import ChainState, refusal_text
 from bot.config import Settings
 from bot.gate import FEATURES, GateDecision, GateModel, RelevanceGate
 from bot.service import AssistantService
-from bot.sessions import SQLiteSessionStore
+from bot.storage.sessions import SqlSessionStore
 from evals.datasets import QA_DATASET, QAItem, load_jsonl
 from evals.qa_eval import score_item, summarize
 
@@ -128,7 +128,7 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, default=QA_DATASET)
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args()
-    sessions = SQLiteSessionStore(Path(tempfile.mkdtemp()) / "s.sqlite3")
+    sessions = SqlSessionStore(Path(tempfile.mkdtemp()) / "s.sqlite3")
     # no answer cache: the threshold sweep reads the gate of every item's own run
     service = AssistantService.from_settings(Settings(), sessions=sessions, answer_cache_size=0)
     service.library.ensure_built()

@@ -58,11 +58,11 @@ def run_eval(args: argparse.Namespace, settings: Settings, service: Any = None) 
 # -- the suites ---------------------------------------------------------------------------------------
 def _make_service(settings: Settings) -> Any:
     from bot.service import AssistantService
-    from bot.sessions import SQLiteSessionStore
+    from bot.storage.sessions import SqlSessionStore
 
     # eval conversations go to a throw-away session store, never the users'; answers as of a fixed day;
     # no answer cache: every item must run (and be timed and diagnosed) through the whole chain
-    sessions = SQLiteSessionStore(Path(tempfile.mkdtemp(prefix="policybot-eval-")) / "sessions.sqlite3")
+    sessions = SqlSessionStore(Path(tempfile.mkdtemp(prefix="policybot-eval-")) / "sessions.sqlite3")
     return AssistantService.from_settings(
         settings, sessions=sessions, clock=lambda: EVAL_DATE, answer_cache_size=0
     )

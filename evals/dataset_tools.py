@@ -212,7 +212,7 @@ def import_csv(csv_path: Path, out: Path) -> tuple[int, list[str]]:
 # -- feedback → draft items ----------------------------------------------------------------------------------
 def export_feedback(db: Path) -> tuple[list[dict[str, Any]], int]:
     """Draft QA items from thumbs-down feedback (API and Telegram) joined with the logged answers (the
-    answer log both surfaces write, bot/feedback_store.py). Returns (drafts, thumbs-down answers skipped
+    answer log both surfaces write, bot/storage/feedback.py). Returns (drafts, thumbs-down answers skipped
     because their answer was not logged)."""
     if not db.is_file():
         return [], 0

@@ -67,7 +67,7 @@ def build_throwaway(
     from bot.evidence import save_sentence_vectors
     from bot.library_factory import make_library
     from bot.service import AssistantService
-    from bot.sessions import SQLiteSessionStore
+    from bot.storage.sessions import SqlSessionStore
 
     local = settings.model_copy(
         update={"data_dir": root / "data", "corpus_dir": corpus_dir.resolve(), "chroma_host": None}
@@ -88,7 +88,7 @@ def build_throwaway(
     service = AssistantService.from_settings(
         local,
         library=library,
-        sessions=SQLiteSessionStore(root / "sessions.sqlite3"),
+        sessions=SqlSessionStore(root / "sessions.sqlite3"),
         clock=lambda: EVAL_DATE,
         answer_cache_size=0,
     )

@@ -78,17 +78,51 @@ class E5Embeddings(Embeddings):
         return vector
 
 
-def openai_embeddings(base_url: str, model: str, api_key: str, timeout: float) -> Embeddings:
-    """An OpenAI-compatible embeddings endpoint (bge-m3 on vLLM/TEI/Ollama, OpenAI …)."""
+def openai_embeddings(
+    base_url: str,
+    model: str,
+    api_key: str,
+    timeout: float,
+    *,
+    batch_size: int = 64,
+    max_retries: int = 4,
+    query_prefix: str = "",
+    passage_prefix: str = "",
+) -> Embeddings:
+    """An OpenAI-compatible embeddings endpoint (bge-m3 on vLLM/TEI/Ollama, OpenAI, `policybot embed-server`):
+    up to `batch_size` texts a request; a failed request (connection error, 429, 5xx) is retried up to
+    `max_retries` times with exponential backoff (the openai client's)."""
     from langchain_openai import OpenAIEmbeddings
 
-    return OpenAIEmbeddings(
+    endpoint = OpenAIEmbeddings(
         base_url=base_url,
         model=model,
         api_key=api_key or "not-needed",  # type: ignore[arg-type]
         timeout=timeout,
+        chunk_size=batch_size,
+        max_retries=max_retries,
         check_embedding_ctx_length=False,  # non-OpenAI servers take raw text, not tiktoken ids
     )
+    return RemoteEmbeddings(endpoint, query_prefix=query_prefix, passage_prefix=passage_prefix)
+
+
+class RemoteEmbeddings(Embeddings):
+    """A remote model seen like the packaged one: the same text normalisation (a query in traditional or
+    full-width characters meets the same vectors), and the model's query/passage prefixes (e5: `query: `,
+    `passage: `; empty for models without them)."""
+
+    def __init__(self, endpoint: Embeddings, query_prefix: str = "", passage_prefix: str = "") -> None:
+        self.endpoint = endpoint
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return self.endpoint.embed_documents([self.passage_prefix + normalize_for_matching(t) for t in texts])
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.endpoint.embed_query(self.query_prefix + normalize_for_matching(text))
 
 
 @register_embedding_function

@@ -76,6 +76,7 @@ class IndexBuilder:
         embedding_model: str,
         show_progress: bool = False,
         before_publish: Callable[[str], None] | None = None,
+        embed_batch: int = EMBED_BATCH,
     ) -> None:
         self.layout = layout
         self.store = store
@@ -83,6 +84,7 @@ class IndexBuilder:
         self.embedding_model = embedding_model
         self.show_progress = show_progress
         self._before_publish = before_publish  # a seam for crash tests
+        self.embed_batch = max(1, embed_batch)  # texts per embeddings call (a remote service wants more)
 
     def _settings_key(self) -> dict[str, Any]:
         return {
@@ -148,8 +150,8 @@ class IndexBuilder:
         ]
         vectors = dict(reused)
         bar = tqdm(total=len(to_embed), desc="embedding", unit="chunk", disable=not self.show_progress)
-        for i in range(0, len(to_embed), EMBED_BATCH):
-            batch = to_embed[i : i + EMBED_BATCH]
+        for i in range(0, len(to_embed), self.embed_batch):
+            batch = to_embed[i : i + self.embed_batch]
             for chunk, vector in zip(
                 batch, self.store.embeddings.embed_documents([c.contextual_text for c in batch]), strict=True
             ):

@@ -15,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 
 from retrieval.documents import DocumentError, LoadError, PolicyDocument, load_corpus, parse_document
 from retrieval.index import IndexLayout, LiveIndex
-from retrieval.indexer import BuildReport, IndexBuilder, build_lock
+from retrieval.indexer import EMBED_BATCH, BuildReport, IndexBuilder, build_lock
 from retrieval.retriever import Method, PolicySearcher, SearchResult
 from retrieval.store import ChromaLocation, ChromaStore
 
@@ -35,6 +35,7 @@ class PolicyLibrary:
         embedding_model: str,
         chroma: ChromaLocation | None = None,
         max_tokens: int = 480,
+        embed_batch: int = EMBED_BATCH,
         dense_weight: float = 1.0,
         bm25_weight: float = 2.0,
     ) -> None:
@@ -44,6 +45,7 @@ class PolicyLibrary:
         self.embeddings = embeddings
         self.embedding_model = embedding_model
         self.max_tokens = max_tokens
+        self.embed_batch = embed_batch
         self.store = ChromaStore(chroma or ChromaLocation(path=self.layout.chroma_dir), embeddings)
         self.live = LiveIndex(self.layout)
         self.searcher = PolicySearcher(
@@ -75,6 +77,7 @@ class PolicyLibrary:
             max_tokens=self.max_tokens,
             embedding_model=self.embedding_model,
             show_progress=show_progress,
+            embed_batch=self.embed_batch,
         )
 
     def build(self, rebuild: bool = False, show_progress: bool = False) -> BuildReport:
@@ -89,8 +92,9 @@ class PolicyLibrary:
             return None
         return self.build(show_progress=show_progress)
 
-    def add_document(self, raw: bytes, filename: str) -> tuple[PolicyDocument, BuildReport]:
-        """Validate, store and index one uploaded file; a rejected upload changes nothing."""
+    def validate_upload(self, raw: bytes, filename: str) -> tuple[PolicyDocument, str]:
+        """The parsed document and the name it is stored under (`<doc_id><suffix>`); DocumentError when the
+        file cannot be read or would replace a shipped document."""
         name = Path(filename).name
         if not name or "/" in filename or "\\" in filename or name.startswith(".") or "\x00" in filename:
             raise DocumentError(f"{filename!r}: invalid file name (no paths or hidden files)")
@@ -98,10 +102,35 @@ class PolicyLibrary:
         existing = {d.doc_id: d for d in self.load_documents()[0]}
         if document.doc_id in existing and not self._is_upload(existing[document.doc_id]):
             raise DocumentError(f"{name}: document id {document.doc_id!r} belongs to the shipped corpus")
+        return document, f"{document.doc_id}{Path(name).suffix.lower()}"
+
+    def check_deletable(self, doc_id: str) -> None:
+        """DocumentNotFound, or DocumentError for a shipped document (removed from its folder, not the API)."""
+        document = {d.doc_id: d for d in self.load_documents()[0]}.get(doc_id)
+        if document is None:
+            raise DocumentNotFound(doc_id)
+        if not self._is_upload(document):
+            raise DocumentError(
+                f"{doc_id}: shipped corpus documents are removed from the corpus folder, not the API"
+            )
+
+    def add_document(self, raw: bytes, filename: str) -> tuple[PolicyDocument, BuildReport]:
+        """Validate, store and index one uploaded file; a rejected upload changes nothing."""
+        document, stored_name = self.validate_upload(raw, filename)
+        self.write_upload(document.doc_id, stored_name, raw)
+        return document, self.build()
+
+    def delete_document(self, doc_id: str) -> BuildReport:
+        self.check_deletable(doc_id)
+        self.remove_upload(doc_id)
+        return self.build()
+
+    def write_upload(self, doc_id: str, stored_name: str, raw: bytes) -> None:
+        """Save an upload durably (fsync, one rename) in place of any earlier file of the same document."""
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         with build_lock(self.layout):
-            target = self.uploads_dir / f"{document.doc_id}{Path(name).suffix.lower()}"
-            for old in self.uploads_dir.glob(f"{document.doc_id}.*"):
+            target = self.uploads_dir / stored_name
+            for old in self.uploads_dir.glob(f"{doc_id}.*"):
                 if old != target:
                     old.unlink()
             with tempfile.NamedTemporaryFile(dir=self.uploads_dir, delete=False, suffix=".part") as tmp:
@@ -109,21 +138,21 @@ class PolicyLibrary:
                 tmp.flush()
                 os.fsync(tmp.fileno())
             os.replace(tmp.name, target)
-        return document, self.build()
 
-    def delete_document(self, doc_id: str) -> BuildReport:
-        documents = {d.doc_id: d for d in self.load_documents()[0]}
-        document = documents.get(doc_id)
-        if document is None:
-            raise DocumentNotFound(doc_id)
-        if not self._is_upload(document):
-            raise DocumentError(
-                f"{doc_id}: shipped corpus documents are removed from the corpus folder, not the API"
-            )
+    def remove_upload(self, doc_id: str) -> None:
         with build_lock(self.layout):
             for path in self.uploads_dir.glob(f"{doc_id}.*"):
                 path.unlink()
-        return self.build()
+
+    def upload_files(self) -> dict[str, Path]:
+        """The files in the uploads folder by document id (the name before the suffix)."""
+        if not self.uploads_dir.is_dir():
+            return {}
+        return {
+            p.stem: p
+            for p in sorted(self.uploads_dir.iterdir())
+            if p.is_file() and not p.name.startswith(".") and not p.name.endswith(".part")
+        }
 
     def _is_upload(self, document: PolicyDocument) -> bool:
         return any(p.name == document.source for p in self.uploads_dir.glob(f"{document.doc_id}.*"))

@@ -3,24 +3,31 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from bot.config import Settings
 from bot.library_factory import make_library
-from evals.bench.server import free_port
+from evals.bench.server import free_port  # noqa: F401  (tests import it from here)
+from evals.cluster.services import (
+    ChromaServer,
+    PostgresServer,
+    RedisServer,
+    ServiceUnavailable,
+    postgres_bin_dir,
+)
 from retrieval.embeddings import E5Embeddings
 from retrieval.library import PolicyLibrary
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = REPO_ROOT / "corpus"
-SERVER_START_TIMEOUT = 60.0
+T = TypeVar("T")
 
 ZIBO = "zibo-new-infra-2021"
 SHANDONG_PLAN = "shandong-new-infra-2020"
@@ -60,42 +67,57 @@ def built_library(tmp_path_factory: pytest.TempPathFactory) -> PolicyLibrary:
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     """A real Chroma server (`chroma run`, the executable installed next to this Python)."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server"))
+    yield from _serving(server, server.stop, ("127.0.0.1", server.port))
 
-    executable = Path(sys.executable).parent / "chroma"
-    if not executable.exists():
-        pytest.fail(f"`chroma` executable not found next to {sys.executable}")
-    host, port = "127.0.0.1", free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    log = (path.parent / f"chroma-server-{port}.log").open("wb")
-    process = subprocess.Popen(
-        [str(executable), "run", "--path", str(path), "--host", host, "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
+
+def _missing(what: str) -> None:
+    """Skip a test whose server is not installed, except in CI (CI=true), where .ci/run installs it."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is required in CI")
+    pytest.skip(f"{what} not installed")
+
+
+_numbers = itertools.count()
+
+
+def _serving(server: Any, cleanup: Callable[[], None], value: T) -> Iterator[T]:
+    """Start `server`, yield `value` while it runs, then `cleanup` (also when it did not start)."""
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"chroma server exited with code {process.returncode}; see {log.name}")
-            try:
-                client = chromadb.HttpClient(
-                    host=host, port=port, settings=ChromaSettings(anonymized_telemetry=False)
-                )
-                client.heartbeat()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"chroma server not ready after {SERVER_START_TIMEOUT:.0f}s; see {log.name}")
-                time.sleep(0.25)
-        yield host, port
+        server.start()
+    except ServiceUnavailable as exc:
+        cleanup()
+        pytest.fail(str(exc))
+    try:
+        yield value
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+        cleanup()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    if postgres_bin_dir() is None:
+        _missing("PostgreSQL 15 (initdb, pg_ctl)")
+    server = PostgresServer()
+    yield from _serving(server, server.remove, server)
+
+
+def fresh_postgres_database(server: PostgresServer) -> str:
+    """The URL of a new, empty database on `server`."""
+    name = f"test_{os.getpid()}_{next(_numbers)}"
+    admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port."""
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        _missing("redis-server")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield from _serving(server, server.stop, server)

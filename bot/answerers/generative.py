@@ -15,10 +15,9 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
-from bot.answer import Usage
+from bot.answer import Turn, Usage
 from bot.config import Settings
 from bot.prompts import LEAD_PROMPT, REWRITE_PROMPT
-from bot.sessions import Turn
 from retrieval.tokens import count_tokens
 
 

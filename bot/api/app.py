@@ -24,9 +24,12 @@ from bot.api.deps import ApiKeyDep, RateLimiter, configured_api_keys
 from bot.api.errors import ProblemError, install_handlers, problem_body
 from bot.api.metrics import ApiMetrics
 from bot.api.routes import ask, chat, documents, feedback, health, search
+from bot.cluster.redis_state import RedisRateLimiter
+from bot.cluster.wiring import redis_from_settings
 from bot.config import Settings, get_settings
-from bot.feedback_store import FeedbackStore
 from bot.service import AssistantService
+from bot.storage.feedback import FeedbackStore
+from bot.storage.opening import database_for
 
 log = logging.getLogger("policybot.api")
 STATIC_DIR = Path(__file__).resolve().parents[1] / "web" / "static"
@@ -131,8 +134,9 @@ def _build_service(settings: Settings) -> AssistantService:
 def _prepare(app: FastAPI, service: AssistantService) -> None:
     started = time.perf_counter()
     try:
-        service.library.ensure_built()
+        service.documents.ensure_built()
         service.warm_up()
+        service.follow_published_index()
         log.info(
             "index ready: %s (warmed up in %.1fs)",
             service.library.live.is_ready(),
@@ -210,6 +214,15 @@ def _wecom_ready(request: Request) -> None:
         )
 
 
+def _rate_limiter(settings: Settings) -> Any:
+    """One limit per client: in this process, or across every replica through Redis."""
+    per_minute = int(getattr(settings, "rate_limit_per_minute", 0) or 0)
+    if per_minute <= 0:
+        return None
+    redis = redis_from_settings(settings) if getattr(settings, "redis_url", None) else None
+    return RedisRateLimiter(redis, per_minute) if redis is not None else RateLimiter(per_minute)
+
+
 def create_app(service: AssistantService | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     metrics = ApiMetrics()
@@ -218,8 +231,7 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        data_dir = settings.resolved(settings.data_dir)
-        store = await anyio.to_thread.run_sync(FeedbackStore, data_dir / "feedback.sqlite3")
+        store = await anyio.to_thread.run_sync(lambda: FeedbackStore(database_for(settings, "feedback")))
         retention = int(getattr(settings, "log_retention_days", 0) or 0)
         await anyio.to_thread.run_sync(store.prune, retention)
         app.state.feedback_store = store
@@ -235,9 +247,9 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
             await _start_telegram(app, settings, app.state.service)
         claims = None
         if app.state.wecom is not None:
-            from bot.channels.claims import MessageClaims
+            from bot.storage.claims import MessageClaims
 
-            claims = await anyio.to_thread.run_sync(MessageClaims, data_dir / "channel_messages.sqlite3")
+            claims = await anyio.to_thread.run_sync(lambda: MessageClaims(database_for(settings, "claims")))
             app.state.wecom.attach(app.state.service, store, claims)
             log.info(
                 "WeCom callback mode: messages at /wecom/callback (agent %s)", app.state.wecom.config.agent_id
@@ -245,6 +257,8 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
         try:
             yield
         finally:
+            if app.state.service is not None:
+                app.state.service.stop_following()
             await _stop_telegram(app)
             app.state.feedback_store = None
             store.close()
@@ -265,8 +279,7 @@ def create_app(service: AssistantService | None = None, settings: Settings | Non
     app.state.telegram_secret = telegram[1] if telegram else ""
     app.state.telegram_running = False
     app.state.wecom = wecom
-    per_minute = int(getattr(settings, "rate_limit_per_minute", 0) or 0)
-    app.state.rate_limiter = RateLimiter(per_minute) if per_minute > 0 else None
+    app.state.rate_limiter = _rate_limiter(settings)
     install_handlers(app)
 
     v1 = APIRouter(prefix="/v1", dependencies=[ApiKeyDep])

@@ -7,15 +7,15 @@ import hmac
 import logging
 import threading
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 
 from bot.api.errors import ProblemError
 from bot.api.metrics import ApiMetrics
 from bot.config import Settings
-from bot.feedback_store import FeedbackStore
 from bot.service import AssistantService
+from bot.storage.feedback import FeedbackStore
 
 log = logging.getLogger("policybot.api")
 
@@ -86,6 +86,10 @@ FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
 MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
 
 
+class Limiter(Protocol):
+    def hit(self, key: str) -> int | None: ...
+
+
 class RateLimiter:
     """Fixed-window-per-minute limiter keyed by API key hash or client address (in-process)."""
 
@@ -126,7 +130,7 @@ def require_api_key(request: Request, settings: SettingsDep) -> None:
                 title="Unauthorized",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    limiter: Limiter | None = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None:
         ident = presented[0] if (keys and presented) else (request.client.host if request.client else "-")
         bucket = hashlib.sha256(ident.encode()).hexdigest()[:16]

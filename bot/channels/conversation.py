@@ -26,8 +26,8 @@ from bot.answer import Answer, AnswerEvent
 from bot.channels import rendering
 from bot.channels.delivery import DeliveryError
 from bot.channels.rendering import Paragraph
-from bot.feedback_store import FeedbackStore
 from bot.service import MAX_QUESTION_CHARS, InvalidQuestion
+from bot.storage.feedback import FeedbackStore
 from bot.text_input import text_problem
 
 log = logging.getLogger(__name__)

@@ -90,13 +90,14 @@ def start_server(
     ready_in_a_row: int = 10,
     poll_ready: float = 0.05,
     poll_waiting: float = 0.1,
+    port: int | None = None,
 ) -> Server:
     """Start `policybot serve --workers N` on a free port and wait until it is ready.
 
     Raises ServerNotReady (after stopping it) when it exits or is not ready within `timeout` seconds."""
-    port = free_port()
+    port = port or free_port()
     log_path = workdir / "serve.log"
-    log = log_path.open("wb")
+    log = log_path.open("ab")
     command = [str(Path(sys.executable).parent / "policybot"), "serve", "--workers", str(workers)]
     started = time.perf_counter()
     process = subprocess.Popen(

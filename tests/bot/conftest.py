@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot.service import AssistantService
-from bot.sessions import SQLiteSessionStore
+from bot.storage.sessions import SqlSessionStore
 from retrieval.library import PolicyLibrary
 
 
@@ -15,6 +15,6 @@ def service(built_library: PolicyLibrary, tmp_path: Path) -> AssistantService:
     """The extractive default over the real corpus, with its own session store and a fixed clock."""
     return AssistantService(
         built_library,
-        SQLiteSessionStore(tmp_path / "sessions.sqlite3"),
+        SqlSessionStore(tmp_path / "sessions.sqlite3"),
         clock=lambda: dt.date(2026, 11, 29),
     )

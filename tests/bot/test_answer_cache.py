@@ -17,7 +17,7 @@ from bot.answer_cache import AnswerCache, CacheKey, cache_question, canonical_fi
 from bot.api.metrics import ApiMetrics
 from bot.config import Settings
 from bot.service import AssistantService
-from bot.sessions import SQLiteSessionStore, Turn
+from bot.storage.sessions import SqlSessionStore, Turn
 from retrieval.library import PolicyLibrary
 from tests.bot.api.live import copy_index
 from tests.conftest import CORPUS_DIR
@@ -49,7 +49,7 @@ def make_service(
     library: PolicyLibrary, tmp_path: Path, size: int = 16, clock: Callable[[], dt.date] = lambda: DAY
 ) -> AssistantService:
     return AssistantService(
-        library, SQLiteSessionStore(tmp_path / "sessions.sqlite3"), clock=clock, answer_cache_size=size
+        library, SqlSessionStore(tmp_path / "sessions.sqlite3"), clock=clock, answer_cache_size=size
     )
 
 
@@ -332,7 +332,7 @@ def test_generative_answers_are_cached_per_mode_and_fallbacks_are_not(
     model = FakeGenerator()
     service = AssistantService(
         built_library,
-        SQLiteSessionStore(tmp_path / "s.db"),
+        SqlSessionStore(tmp_path / "s.db"),
         generators={"openai": model},
         clock=lambda: DAY,
         answer_cache_size=16,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.service import AssistantService
-from bot.sessions import SQLiteSessionStore
+from bot.storage.sessions import SqlSessionStore
 from retrieval.embeddings import E5Embeddings
 from retrieval.library import PolicyLibrary
 from retrieval.store import ChromaLocation
@@ -54,7 +54,7 @@ def other_service(e5: E5Embeddings, tmp_path_factory: pytest.TempPathFactory) ->
         chroma=ChromaLocation(path=data / "chroma"),
     )
     assert library.build().published
-    return AssistantService(library, SQLiteSessionStore(Path(root) / "sessions.sqlite3"))
+    return AssistantService(library, SqlSessionStore(Path(root) / "sessions.sqlite3"))
 
 
 def test_documents_read_their_places_and_titles(other_service: AssistantService) -> None:

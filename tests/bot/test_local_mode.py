@@ -20,7 +20,7 @@ from bot.answerers.generative import GenerativeAnswerer, LlamaCppChatModel, Loca
 from bot.config import Settings
 from bot.local_model import ModelChecksumError, assemble, ensure_model, part_path
 from bot.service import AssistantService
-from bot.sessions import SQLiteSessionStore
+from bot.storage.sessions import SqlSessionStore
 from retrieval.library import PolicyLibrary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -115,7 +115,7 @@ def test_missing_model_falls_back_to_extractive_with_a_notice(
 ) -> None:
     generator = GenerativeAnswerer("local", LlamaCppChatModel(model_path=str(tmp_path / "absent.gguf")), 700)
     service = AssistantService(
-        built_library, SQLiteSessionStore(tmp_path / "s.db"), generators={"local": generator}
+        built_library, SqlSessionStore(tmp_path / "s.db"), generators={"local": generator}
     )
     answer = service.ask("山东省方案要求到2022年建成多少5G基站？", mode="local")
     assert "11.2" in answer.answer and answer.citations
@@ -143,7 +143,7 @@ def local_service(
     generator = GenerativeAnswerer("local", model, settings.local_context_tokens)
     yield AssistantService(
         built_library,
-        SQLiteSessionStore(tmp_path_factory.mktemp("local") / "s.db"),
+        SqlSessionStore(tmp_path_factory.mktemp("local") / "s.db"),
         default_mode="local",
         generators={"local": generator},
     )

@@ -13,7 +13,7 @@ from bot.answerers.generative import GenerativeAnswerer, openai_chat_model
 from bot.config import Settings
 from bot.prompts import LEAD_SYSTEM
 from bot.service import AssistantService
-from bot.sessions import SQLiteSessionStore
+from bot.storage.sessions import SqlSessionStore
 from retrieval.library import PolicyLibrary
 from tests.support.fake_openai import FakeOpenAI
 
@@ -32,7 +32,7 @@ def service(built_library: PolicyLibrary, fake: FakeOpenAI, tmp_path: Path) -> A
     generator = GenerativeAnswerer("openai", openai_chat_model(settings), 1200)
     return AssistantService(
         built_library,
-        SQLiteSessionStore(tmp_path / "s.db"),
+        SqlSessionStore(tmp_path / "s.db"),
         default_mode="openai",
         generators={"openai": generator},
     )
@@ -167,7 +167,7 @@ def test_a_slow_model_is_cut_off_at_the_lead_timeout(
     settings = Settings(llm_base_url=fake.base_url, llm_model="fake-qwen", llm_timeout=5.0)
     service = AssistantService(
         built_library,
-        SQLiteSessionStore(tmp_path / "s.db"),
+        SqlSessionStore(tmp_path / "s.db"),
         default_mode="openai",
         generators={"openai": GenerativeAnswerer("openai", openai_chat_model(settings), 1200)},
         lead_timeout=0.5,

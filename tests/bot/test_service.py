@@ -6,7 +6,7 @@ import pytest
 
 from bot.answer import REFUSAL_SENTENCE, Answer, AnswerEvent
 from bot.service import AssistantService, InvalidQuestion
-from bot.sessions import SQLiteSessionStore
+from bot.storage.sessions import SqlSessionStore
 
 ZIBO = "zibo-new-infra-2021"
 
@@ -65,10 +65,10 @@ def test_metadata_questions_quote_the_document_fields(service: AssistantService)
 def test_notices_for_ended_period_and_partial_documents(built_library, tmp_path) -> None:
     question = "淄博计划提出服务型数字产业向哪里集聚？"
     later = AssistantService(
-        built_library, SQLiteSessionStore(tmp_path / "a.db"), clock=lambda: dt.date(2026, 1, 1)
+        built_library, SqlSessionStore(tmp_path / "a.db"), clock=lambda: dt.date(2026, 1, 1)
     )
     during = AssistantService(
-        built_library, SQLiteSessionStore(tmp_path / "b.db"), clock=lambda: dt.date(2022, 1, 1)
+        built_library, SqlSessionStore(tmp_path / "b.db"), clock=lambda: dt.date(2022, 1, 1)
     )
     assert any("已结束" in n for n in later.ask(question).notices)
     assert not any("已结束" in n for n in during.ask(question).notices)
@@ -88,9 +88,9 @@ def test_unknown_mode_is_rejected(service: AssistantService) -> None:
 
 def test_sessions_reset_and_survive_a_new_store(built_library, tmp_path) -> None:
     path = tmp_path / "sessions.sqlite3"
-    first = AssistantService(built_library, SQLiteSessionStore(path))
+    first = AssistantService(built_library, SqlSessionStore(path))
     first.ask("淄博计划的保障措施有哪些？", session_id="chat-1")
-    again = AssistantService(built_library, SQLiteSessionStore(path))
+    again = AssistantService(built_library, SqlSessionStore(path))
     assert len(again.sessions.history("chat-1")) == 1
     assert again.last_answer("chat-1") is not None
     again.reset("chat-1")

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 
 from bot.service import AssistantService
-from bot.sessions import SQLiteSessionStore
+from bot.storage.sessions import SqlSessionStore
 from evals.datasets import QA_DATASET, RETRIEVAL_DATASET, iter_lines
 from retrieval.library import PolicyLibrary
 
 
 def make_service(library: Any, tmp: Path) -> AssistantService:
     return AssistantService(
-        library, SQLiteSessionStore(tmp / "sessions.sqlite3"), clock=lambda: dt.date(2026, 11, 29)
+        library, SqlSessionStore(tmp / "sessions.sqlite3"), clock=lambda: dt.date(2026, 11, 29)
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 from bot.answer import Answer, Citation
 from bot.cli import build_parser
 from bot.config import Settings
-from bot.feedback_store import FeedbackStore
+from bot.storage.feedback import FeedbackStore
 from evals.cli import run_eval
 from evals.dataset_tools import check_dataset, export_feedback, import_csv
 from evals.datasets import (

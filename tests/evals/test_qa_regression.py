@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.service import AssistantService
-from bot.sessions import SQLiteSessionStore
+from bot.storage.sessions import SqlSessionStore
 from evals.qa_eval import evaluate_qa, summarize
 from retrieval.library import PolicyLibrary
 
@@ -27,7 +27,7 @@ FLOORS = {
 
 @pytest.fixture(scope="module")
 def qa_summary(built_library: PolicyLibrary, tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
-    sessions = SQLiteSessionStore(Path(tmp_path_factory.mktemp("qa")) / "sessions.sqlite3")
+    sessions = SqlSessionStore(Path(tmp_path_factory.mktemp("qa")) / "sessions.sqlite3")
     service = AssistantService(built_library, sessions, clock=lambda: dt.date(2026, 11, 29))
     return summarize(evaluate_qa(service, show_progress=False))
 
@@ -41,7 +41,7 @@ def test_scoring_is_deterministic(
     built_library: PolicyLibrary, tmp_path: Path, qa_summary: dict[str, float]
 ) -> None:
     service = AssistantService(
-        built_library, SQLiteSessionStore(tmp_path / "s.db"), clock=lambda: dt.date(2026, 11, 29)
+        built_library, SqlSessionStore(tmp_path / "s.db"), clock=lambda: dt.date(2026, 11, 29)
     )
     again = summarize(evaluate_qa(service, show_progress=False))
     assert {k: again[k] for k in FLOORS} == {k: qa_summary[k] for k in FLOORS}

@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.library_factory import make_library
 from bot.prompts import LEAD_SYSTEM, OMITTED_INSTRUCTION, pack_evidence
 from bot.service import AssistantService
-from bot.sessions import SQLiteSessionStore
+from bot.storage.sessions import SqlSessionStore
 from bot.verify import MARKER
 from retrieval.library import PolicyLibrary
 from tests.bot.api.live import copy_index
@@ -72,7 +72,7 @@ def library(built_library: PolicyLibrary, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture(scope="module")
 def extractive(library: PolicyLibrary, tmp_path_factory: pytest.TempPathFactory) -> AssistantService:
-    return AssistantService(library, SQLiteSessionStore(tmp_path_factory.mktemp("inj-x") / "s.db"))
+    return AssistantService(library, SqlSessionStore(tmp_path_factory.mktemp("inj-x") / "s.db"))
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def generative(
     settings = Settings(llm_base_url=fake.base_url, llm_model="fake-qwen", llm_timeout=5.0)
     return AssistantService(
         library,
-        SQLiteSessionStore(tmp_path_factory.mktemp("inj-g") / "s.db"),
+        SqlSessionStore(tmp_path_factory.mktemp("inj-g") / "s.db"),
         default_mode="openai",
         generators={"openai": GenerativeAnswerer("openai", openai_chat_model(settings), 1200)},
     )

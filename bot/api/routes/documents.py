@@ -87,7 +87,7 @@ async def upload_document(
         filename = clean_text(file.filename or "", field="文件名", max_chars=255, single_line=True)
     except InvalidText as exc:
         raise ProblemError(422, str(exc), title="Invalid file name") from exc
-    document, _report = await run_in_threadpool(service.library.add_document, raw, filename)
+    document, _report = await run_in_threadpool(service.add_document, raw, filename)
     listed = {d["doc_id"]: d for d in await run_in_threadpool(service.library.documents)}
     data = listed.get(document.doc_id) or {**document.summary(), "source": document.source}
     return DocumentSummary(**data)
@@ -101,6 +101,6 @@ async def upload_document(
     responses=PROBLEM_RESPONSES,
 )
 async def delete_document(doc_id: DocId, service: ServiceDep) -> DeleteResult:
-    await run_in_threadpool(service.library.delete_document, doc_id)
+    await run_in_threadpool(service.delete_document, doc_id)
     version = await run_in_threadpool(service.library.layout.current_version)
     return DeleteResult(deleted=doc_id, index_version=version or "")

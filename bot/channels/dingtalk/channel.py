@@ -15,7 +15,6 @@ import httpx
 from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, ChatbotMessage, Credential
 
 from bot.channels import rendering
-from bot.channels.claims import MessageClaims
 from bot.channels.conversation import (
     ChannelPolicy,
     Incoming,
@@ -26,7 +25,9 @@ from bot.channels.conversation import (
 )
 from bot.channels.delivery import DEFAULT_BACKOFF, Verdict, deliver
 from bot.channels.dingtalk.stream import PolicyStreamClient
-from bot.feedback_store import FeedbackStore
+from bot.storage.claims import MessageClaims
+from bot.storage.feedback import FeedbackStore
+from bot.storage.opening import database_for
 
 log = logging.getLogger(__name__)
 
@@ -176,12 +177,11 @@ def run_stream(settings: Any) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     config = DingTalkConfig.from_settings(settings)
     service = AssistantService.from_settings(settings)
-    service.library.ensure_built()  # first start: build the index, as `serve` does
+    service.documents.ensure_built()  # first start: build the index, as `serve` does
     service.library.warm_up()
-    data_dir = settings.resolved(settings.data_dir)
-    store = FeedbackStore(data_dir / "feedback.sqlite3")
+    store = FeedbackStore(database_for(settings, "feedback"))
     store.prune(int(getattr(settings, "log_retention_days", 0) or 0))
-    claims = MessageClaims(data_dir / "channel_messages.sqlite3")
+    claims = MessageClaims(database_for(settings, "claims"))
     channel = DingTalkChannel(config, service, store, claims)
     log.info("starting the DingTalk Stream client (%s)", config.base_url)
     try:

@@ -20,7 +20,8 @@ from telegram.ext import (
 from bot.channels.conversation import AnswerLog, RateLimiter
 from bot.channels.telegram import handlers
 from bot.channels.telegram.config import TelegramConfig
-from bot.feedback_store import FeedbackStore
+from bot.storage.feedback import FeedbackStore
+from bot.storage.opening import store_database
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,8 @@ def build_application(service: Any, settings: Any, *, config: TelegramConfig | N
     if config.base_url:
         builder = builder.base_url(f"{config.base_url}/bot").base_file_url(f"{config.base_url}/file/bot")
     application = builder.build()
-    # the same store (feedback + answer log) as the API's, over the same file
-    feedback = FeedbackStore(config.data_dir / "feedback.sqlite3")
+    # the same store (feedback + answer log) as the API's, over the same database
+    feedback = FeedbackStore(store_database(config.database_url, config.data_dir, "feedback"))
     feedback.prune(config.log_retention_days)
     application.bot_data.update(
         service=service,

@@ -53,6 +53,7 @@ class TelegramConfig:
     webhook_secret: str = ""
     rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE
     data_dir: Path = Path("data")
+    database_url: str | None = None  # Settings.database_url: feedback in PostgreSQL instead of data_dir
     log_answers: bool = True  # Settings.log_answers: every answer sent goes to the answer log
     log_retention_days: int = 90  # Settings.log_retention_days: older logged answers are pruned
 
@@ -73,6 +74,7 @@ class TelegramConfig:
             webhook_secret=str(_raw(settings, "telegram_webhook_secret") or ""),
             rate_limit_per_minute=int(rate) if rate not in (None, "") else DEFAULT_RATE_LIMIT_PER_MINUTE,
             data_dir=data_dir,
+            database_url=getattr(settings, "database_url", None) or None,
             log_answers=bool(getattr(settings, "log_answers", True)),
             log_retention_days=int(retention) if retention not in (None, "") else 90,
         )

@@ -1,7 +1,7 @@
 """Small `async def handler(update, context) -> None` functions; the wiring is in builder.py.
 
 Shared state lives in `application.bot_data` (see builder.py): the service, the TelegramConfig, the
-FeedbackStore (bot/feedback_store.py, shared with the API: feedback and the answer log), recent answers
+FeedbackStore (bot/storage/feedback.py, shared with the API: feedback and the answer log), recent answers
 (for the "原文 n" buttons), refused users and rate-limit windows.
 Every service and store call runs in a worker thread (`asyncio.to_thread`) so the event loop never blocks."""
 

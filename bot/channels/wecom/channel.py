@@ -15,7 +15,6 @@ from wechatpy.enterprise.parser import parse_message
 from wechatpy.utils import WeChatSigner
 
 from bot.channels import rendering
-from bot.channels.claims import MessageClaims
 from bot.channels.conversation import (
     ChannelPolicy,
     Incoming,
@@ -26,7 +25,8 @@ from bot.channels.conversation import (
 )
 from bot.channels.rendering import MarkdownMarkup, Markup, utf8_len
 from bot.channels.wecom.api import WeComAPI
-from bot.feedback_store import FeedbackStore
+from bot.storage.claims import MessageClaims
+from bot.storage.feedback import FeedbackStore
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from bot.answerers.generative import GenerativeAnswerer, openai_chat_model
 from bot.channels.conversation import Access, AnswerLog, Incoming, Outgoing, RateLimiter, TextConversation
 from bot.channels.rendering import MarkdownMarkup, paginate
 from bot.config import Settings
-from bot.feedback_store import FeedbackStore
 from bot.service import AssistantService
-from bot.sessions import SQLiteSessionStore
+from bot.storage.feedback import FeedbackStore
+from bot.storage.sessions import SqlSessionStore
 from retrieval.library import PolicyLibrary
 from tests.support.fake_openai import FakeOpenAI
 
@@ -37,7 +37,7 @@ def service(built_library: PolicyLibrary, fake: FakeOpenAI, tmp_path: Path) -> A
     settings = Settings(llm_base_url=fake.base_url, llm_model="fake-qwen", llm_timeout=5.0)
     return AssistantService(
         built_library,
-        SQLiteSessionStore(tmp_path / "s.db"),
+        SqlSessionStore(tmp_path / "s.db"),
         default_mode="openai",
         generators={"openai": GenerativeAnswerer("openai", openai_chat_model(settings))},
     )
@@ -100,6 +100,6 @@ def test_text_channel_lead_that_fails_verification_is_not_sent(
 def test_extractive_mode_sends_one_whole_answer(
     built_library: PolicyLibrary, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
-    service = AssistantService(built_library, SQLiteSessionStore(tmp_path / "s.db"))
+    service = AssistantService(built_library, SqlSessionStore(tmp_path / "s.db"))
     early, reply, _ = _reply(_conversation(service, tmp_path))
     assert early == [] and reply is not None and "依据《" in _text(reply) and fake.requests == []

@@ -8,7 +8,6 @@ import pytest
 
 from bot.answer import Answer, Citation
 from bot.channels import rendering
-from bot.channels.claims import MessageClaims
 from bot.channels.conversation import (
     TOO_LONG,
     UNUSABLE,
@@ -20,6 +19,7 @@ from bot.channels.conversation import (
 )
 from bot.channels.rendering import MarkdownMarkup, Markup, Piece, paginate, utf8_len
 from bot.channels.telegram.rendering import HTML, tg_len
+from bot.storage.claims import MessageClaims
 
 
 @pytest.mark.parametrize("text", ["问题\ud800", "\udfff", "问\x00题", "问\x1b[31m题", "\u202e题目"])

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from bot.answer import REFUSAL_SENTENCE
-from bot.channels.claims import MessageClaims
 from bot.channels.conversation import REFUSAL, UNUSABLE
 from bot.channels.dingtalk.channel import DingTalkChannel, DingTalkConfig
 from bot.config import Settings
-from bot.feedback_store import FeedbackStore
+from bot.storage.claims import MessageClaims
+from bot.storage.feedback import FeedbackStore
 from tests.bot.channels.dingtalk.fake_dingtalk import CLIENT_ID, CLIENT_SECRET, FakeDingTalk
 from tests.bot.channels.support import CITED, UNANSWERABLE, FakeService, serve, wait_for
 

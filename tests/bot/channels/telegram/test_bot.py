@@ -249,7 +249,7 @@ def test_answers_are_not_logged_when_log_answers_is_off(api: FakeBotAPI, tmp_pat
 def test_an_answer_log_failure_does_not_break_answering(
     api: FakeBotAPI, tmp_path: Path, caplog, monkeypatch
 ) -> None:
-    from bot.feedback_store import FeedbackStore
+    from bot.storage.feedback import FeedbackStore
 
     def broken(self: FeedbackStore, answer: Answer) -> None:
         raise sqlite3.OperationalError("disk I/O error")

@@ -12,7 +12,7 @@ import pytest
 from bot.answerers.generative import GenerativeAnswerer, openai_chat_model
 from bot.config import Settings
 from bot.service import AssistantService
-from bot.sessions import SQLiteSessionStore
+from bot.storage.sessions import SqlSessionStore
 from retrieval.library import PolicyLibrary
 from tests.bot.channels.telegram.conftest import feed, make_settings, text_update
 from tests.bot.channels.telegram.fake_bot_api import FakeBotAPI
@@ -35,7 +35,7 @@ def service(built_library: PolicyLibrary, fake: FakeOpenAI, tmp_path: Path) -> A
     settings = Settings(llm_base_url=fake.base_url, llm_model="fake-qwen", llm_timeout=5.0)
     return AssistantService(
         built_library,
-        SQLiteSessionStore(tmp_path / "s.db"),
+        SqlSessionStore(tmp_path / "s.db"),
         default_mode="openai",
         generators={"openai": GenerativeAnswerer("openai", openai_chat_model(settings))},
     )

@@ -17,7 +17,7 @@ from bot.answer import REFUSAL_SENTENCE
 from bot.api.app import create_app
 from bot.channels.conversation import REFUSAL
 from bot.channels.wecom.callback import CALLBACK_PATH
-from bot.feedback_store import FeedbackStore
+from bot.storage.feedback import FeedbackStore
 from evals.bench.server import free_port
 from tests.bot.api.conftest import api_settings
 from tests.bot.api.live import live_server
