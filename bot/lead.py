@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from bot.prompts import LEAD_DECLINE
 from bot.verify import MARKER, Verification, facts_in, normalise_dates, verify
-from retrieval.normalize import compact
+from retrieval.normalize import compact, to_simplified
 
 MAX_SENTENCES = 2
 MAX_CHARS = 300
@@ -47,7 +47,9 @@ def declined(text: str) -> bool:
     )
 
 
-ATTRIBUTION_MIN = 0.5  # share of a sentence's character pairs one evidence sentence must hold to be its source
+ATTRIBUTION_MIN = (
+    0.5  # share of a sentence's character pairs one evidence sentence must hold to be its source
+)
 
 
 _RUN = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]+")
@@ -59,44 +61,96 @@ def _pairs(text: str) -> set[str]:
     return {run[i : i + 2] for run in runs for i in range(len(run) - 1)}
 
 
-def attribute(lead: str, evidence: Sequence[str], shown: str = "") -> str:
-    """The lead with its sources made explicit: a sentence whose markers are all evidence numbers keeps them;
-    a sentence with none, or with a number the evidence does not have (small models copy the example's), gets
-    the [n] of the evidence sentence that holds at least half of its character pairs (those of `shown`, the
-    titles printed with the extract, not counted). A sentence no evidence sentence covers stays uncited, and the
-    check then rejects the lead."""
+def attribute(lead: str, evidence: Sequence[str], shown: str = "", question: str = "") -> str:
+    """The lead with its sources made explicit. A sentence keeps its markers when they are evidence numbers and
+    the sentences they name hold its facts and (for Chinese) at least half of its own wording; otherwise (no
+    marker, a number the evidence does not have, small models copy the example's, or the heading or title line
+    cited instead of the sentence under it) it gets the [n] of the evidence sentence that holds all its facts and
+    most of its wording, or its facts alone when only one sentence has them all. Wording is counted in character
+    pairs, without those of the question and of `shown` (the titles printed with the extract). A sentence no
+    evidence sentence covers stays uncited, and the check then rejects the lead."""
     out = []
-    known = _pairs(shown)
+    chinese = _chinese(lead)
     for sentence in sentences(lead):
         numbers = _markers(sentence)
         facts = set(facts_in(sentence)) - set(facts_in(shown))
-        pairs = _pairs(MARKER.sub("", sentence)) - known
+        pairs = _wording(sentence, question, shown)
         if numbers and all(1 <= n <= len(evidence) for n in numbers):
             cited = [evidence[n - 1] for n in numbers]
             held = set().union(*(facts_in(e) for e in cited))
-            if facts <= held and (not pairs or _covered(pairs, " ".join(cited)) >= ATTRIBUTION_MIN):
+            if facts <= held and (not chinese or _covered(pairs, " ".join(cited)) >= ATTRIBUTION_MIN):
                 out.append(sentence)
                 continue
-        # no marker, a number the evidence does not have, or the facts and wording are in another sentence than
-        # the one cited (a heading, the title line): the source is the evidence sentence that holds all of the
-        # sentence's facts and most of its wording (its facts alone, when only one sentence has them all)
         sentence = MARKER.sub("", sentence)
-        holders = [k for k, e in enumerate(evidence) if facts <= set(facts_in(e))]
-        shares = {k: _covered(pairs, evidence[k]) for k in holders}
-        best = max(shares, key=shares.__getitem__, default=None)
-        if best is not None and (shares[best] >= ATTRIBUTION_MIN or (facts and len(holders) == 1)):
+        sources = _sources(pairs, facts, evidence)
+        if sources:
             body = sentence.rstrip("。！？.!? ")
-            sentence = f"{body}[{best + 1}]{sentence[len(body) :].strip()}"
+            markers = "".join(f"[{k + 1}]" for k in sources)
+            sentence = f"{body}{markers}{sentence[len(body) :].strip()}"
         out.append(sentence)
     return "".join(out)
 
 
+MAX_SOURCES = (
+    4  # evidence sentences one lead sentence may be attributed to (a list summed up in one sentence)
+)
+
+
+def _sources(pairs: set[str], facts: set[str], evidence: Sequence[str]) -> list[int]:
+    """The evidence sentences (0-based, in order) a sentence comes from: the one that holds all its facts and
+    at least half of its wording, else the fewest (greedily, up to MAX_SOURCES) that together do; or, for a
+    sentence with facts, the only sentence that holds them all. Empty when nothing holds it."""
+    holders = [k for k, e in enumerate(evidence) if facts <= set(facts_in(e))]
+    if facts and len(holders) == 1:
+        return holders
+    chosen: list[int] = []
+    covered: set[str] = set()
+    while len(chosen) < MAX_SOURCES and pairs:
+        gains = {k: len((pairs & _pairs(e)) - covered) for k, e in enumerate(evidence) if k not in chosen}
+        best = max(gains, key=gains.__getitem__, default=None)
+        # past half the wording, another sentence joins only for a part of its own (a further list item)
+        enough = len(covered) >= ATTRIBUTION_MIN * len(pairs)
+        if best is None or gains[best] < (3 if enough else 2 if chosen else 1):
+            break
+        chosen.append(best)
+        covered |= pairs & _pairs(evidence[best])
+    held = set().union(*(facts_in(evidence[k]) for k in chosen)) if chosen else set()
+    if pairs and len(covered) >= ATTRIBUTION_MIN * len(pairs) and facts <= held:
+        return sorted(chosen)
+    return []
+
+
+# a question answered by yes or no: a lead that restates it is its "yes"
+_YES_NO = re.compile(
+    r"吗\s*[？?。!！]*\s*$|是否|有没有|是不是|能不能|会不会|要不要|可否|能否|([\u4e00-\u9fff])不\1|"
+    r"^\s*(?:is|are|does|do|did|can|will|has|have|was|were|should)\b",
+    re.IGNORECASE,
+)
+
+
+RESTATED_PAIRS = 3  # a sentence adding fewer character pairs than this to a yes/no question restates it
+
+
+def is_yes_no(question: str) -> bool:
+    return bool(_YES_NO.search(to_simplified(question)))
+
+
+def _wording(sentence: str, question: str, shown: str) -> set[str]:
+    """The sentence's own character pairs: without the question's and the shown titles'. A sentence that only
+    restates the question is its own answer only to a yes/no question, and then all its wording (but the
+    titles') counts, so a restated false premise is not supported by its source; otherwise it is empty (no
+    answer: the check rejects it)."""
+    new = _new_pairs(sentence, question, shown)
+    if len(new) >= RESTATED_PAIRS or not is_yes_no(question):
+        return new
+    return _pairs(MARKER.sub("", sentence)) - _pairs(shown)
+
+
 def _covered(pairs: set[str], text: str) -> float:
-    return len(pairs & _pairs(text)) / len(pairs) if pairs else 0.0
+    return len(pairs & _pairs(text)) / len(pairs) if pairs else 1.0
 
 
 SUPPORT_MIN = 0.5  # share of the lead's own words (not the question's) that its cited sentences hold
-NEW_PAIRS_MIN = 3  # … and a lead that adds fewer character pairs than this to the question only restates it
 
 
 def _new_pairs(lead: str, question: str, shown: str) -> set[str]:
@@ -114,41 +168,37 @@ def _markers(text: str) -> list[int]:
     return [int(n) for n in MARKER.findall(text)]
 
 
-def _share(text: str, cited: str, question: str, shown: str) -> float:
-    new = _new_pairs(text, question, shown)
-    return len(new & _pairs(cited)) / len(new) if new else 1.0
-
-
 def support(lead: str, cited: str, question: str = "", shown: str = "") -> float | None:
-    """How much of what the lead adds to the question (its character pairs, minus the question's and the
-    shown titles') the cited sentences contain; None for a lead that is mostly not Chinese."""
+    """The share of the lead's own wording (see `_wording`) that the cited text holds; None for a lead that is
+    mostly not Chinese (an English lead over Chinese evidence cannot be compared character by character)."""
     if not _chinese(lead):
         return None
-    return _share(lead, cited, question, shown) if _new_pairs(lead, question, shown) else 0.0
+    return _covered(_wording(lead, question, shown), cited)
 
 
-def check_lead(
-    lead: str, evidence: Sequence[str], facts: str = "", question: str = ""
-) -> Verification:
+def check_lead(lead: str, evidence: Sequence[str], facts: str = "", question: str = "") -> Verification:
     """`evidence[n-1]` is the sentence [n]; `facts` holds document fields and titles shown beside the extract."""
     if not lead:
         return Verification(False, ["the model wrote nothing"])
     if len(lead) > MAX_CHARS:
         return Verification(False, [f"the lead is {len(lead)} characters long (at most {MAX_CHARS})"])
     check = verify(lead, evidence, facts=facts)
-    if _chinese(lead):
-        if len(_new_pairs(lead, question, facts)) < NEW_PAIRS_MIN:
+    # sentence by sentence, against the sentences each one cites (a true sentence cannot carry another): what a
+    # Chinese sentence adds to the question must be worded from them; a sentence that only restates the question
+    # (a yes to a yes/no question, or no answer at all) must be worded from them as a whole
+    for sentence in sentences(lead) if _chinese(lead) else []:
+        cited = " ".join(evidence[n - 1] for n in _markers(sentence) if 1 <= n <= len(evidence))
+        pairs = _wording(sentence, question, facts)
+        if not pairs:
             check.ok = False
-            check.problems.append("the lead only restates the question")
-        # sentence by sentence, against the sentences each one cites: a true sentence cannot carry another
-        for sentence in sentences(lead):
-            cited = " ".join(evidence[n - 1] for n in _markers(sentence) if 1 <= n <= len(evidence))
-            share = _share(sentence, f"{cited} {facts}", question, facts)
-            if share < SUPPORT_MIN:
-                check.ok = False
-                check.problems.append(
-                    f"only {share:.0%} of the wording of {sentence[:30]!r} is in the sentences it cites"
-                )
+            check.problems.append(f"{sentence[:30]!r} only restates the question")
+            continue
+        share = _covered(pairs, f"{cited} {facts}")
+        if share < SUPPORT_MIN:
+            check.ok = False
+            check.problems.append(
+                f"only {share:.0%} of the wording of {sentence[:30]!r} is in the sentences it cites"
+            )
     uncited = [s for s in sentences(lead) if not MARKER.search(s)]
     if uncited:
         check.ok = False

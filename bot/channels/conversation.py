@@ -346,9 +346,7 @@ class EarlySend:
         return True
 
 
-async def answer_and_send(
-    reply: Callable[[Send], Awaitable[Outgoing | None]], send: Send, what: str
-) -> None:
+async def answer_and_send(reply: Callable[[Send], Awaitable[Outgoing | None]], send: Send, what: str) -> None:
     """Produces the reply to one message and sends it; never raises. A failed delivery is already logged (by
     `deliver`); any other failure is logged and the user gets an apology."""
     try:

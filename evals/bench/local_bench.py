@@ -174,9 +174,15 @@ def run_model(
     suites: dict[str, list[QAItem]],
     *,
     settings: Settings,
+    temperature: float = 0.0,
     progress: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    result: dict[str, Any] = {"model": path.name, "threads": settings.local_threads, "load_before": loadavg()}
+    result: dict[str, Any] = {
+        "model": path.name,
+        "threads": settings.local_threads,
+        "temperature": temperature,
+        "load_before": loadavg(),
+    }
     reason = missing(path)
     if reason:
         return {**result, "status": NOT_INSTALLED, "reason": reason}
@@ -185,6 +191,7 @@ def run_model(
 
     service = _make_service(settings.model_copy(update={"local_model_path": path}))
     generator = service.generators["local"]
+    generator.model.temperature = temperature  # greedy (0, the default) or sampled decoding
     result.update(
         evidence_budget=generator.evidence_budget,
         max_tokens=generator.max_tokens,
@@ -223,6 +230,7 @@ def run(
     *,
     models: Sequence[str] | None = None,
     settings: Settings | None = None,
+    temperature: float = 0.0,
     progress: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Every model over the same sample of each suite."""
@@ -233,7 +241,7 @@ def run(
     results = []
     for path in model_paths(models or list(MODELS)):
         progress(f"local bench: {path.name}, {sum(map(len, suites.values()))} items …")
-        results.append(run_model(path, suites, settings=settings, progress=progress))
+        results.append(run_model(path, suites, settings=settings, temperature=temperature, progress=progress))
     return {"per_suite": per_suite, "nproc": os.cpu_count(), "models": results}
 
 
@@ -290,7 +298,9 @@ def render(result: dict[str, Any] | None) -> list[str]:
     ]
     for model in result["models"]:
         if model.get("status") != "ok":
-            lines.append(f"| {model['model']} | – | {model.get('status')}: {model.get('reason', '')} |||||||||")
+            lines.append(
+                f"| {model['model']} | – | {model.get('status')}: {model.get('reason', '')} |||||||||"
+            )
             continue
         rows = [*((k, v["summary"]) for k, v in model["suites"].items()), ("**all**", model["summary"])]
         for suite, s in rows:
@@ -306,7 +316,8 @@ def render(result: dict[str, Any] | None) -> list[str]:
             continue
         lines += [
             "",
-            f"{model['model']}: {model['threads']} threads, evidence budget {model['evidence_budget']} cl100k tokens, "
+            f"{model['model']}: {model['threads']} threads, temperature {model.get('temperature', 0.0):g}"
+            f"{' (greedy)' if not model.get('temperature') else ''}, evidence budget {model['evidence_budget']} cl100k tokens, "
             f"at most {model['max_tokens']} new tokens, lead timeout {model['lead_timeout']:g} s, model load "
             f"{model['load_s']:.1f} s; load average before {model['load_before']}, after {model['load_after']}. "
             f"Prompt p50 {_fmt(model['summary']['prompt_tokens_p50'], '{:.0f}')} cl100k tokens, lead p50 "
@@ -327,11 +338,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--models", default=",".join(MODELS), help=f"comma-separated: {', '.join(MODELS)} or GGUF paths"
     )
+    parser.add_argument("--threads", type=int, help="llama.cpp threads (default POLICYBOT_LOCAL_THREADS)")
+    parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (the default)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of Markdown")
     args = parser.parse_args(argv)
+    settings = Settings()
+    if args.threads:
+        settings = settings.model_copy(update={"local_threads": args.threads})
     result = run(
         args.per_suite,
         models=[m for m in args.models.split(",") if m],
+        settings=settings,
+        temperature=args.temperature,
         progress=lambda m: print(m, file=sys.stderr, flush=True),
     )
     print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else "\n".join(render(result)))

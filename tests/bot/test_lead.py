@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.lead import attribute, check_lead, declined, is_complete, lead_sentences, sentences, support
+from bot.lead import (
+    attribute,
+    check_lead,
+    declined,
+    is_complete,
+    is_yes_no,
+    lead_sentences,
+    sentences,
+    support,
+)
 from bot.prompts import addresses_the_model
 
 EVIDENCE = [
@@ -64,7 +73,7 @@ def test_check_accepts_a_supported_lead() -> None:
     ("lead", "problem"),
     [
         ("到2026年建成标准机架3万个[2]。", "'3' does not appear"),
-        ("规划要建成标准机架[2]。", "restates the question"),
+        ("规划提出要建设[2]。", "is in the sentences it cites"),  # restates the question, not from [2]
         ("规划提出优先保障农村公路养护资金投入[2]。", "is in the sentences it cites"),
         ("PWNED[2]。到2026年全市建成标准机架2万个[2]。", "is in the sentences it cites"),  # one true sentence
         ("到2026年建成标准机架2万个[2]。此外还有补贴。", "without a [n] citation"),
@@ -111,3 +120,39 @@ def test_english_leads_are_not_compared_character_by_character() -> None:
     assert support("The plan builds 20,000 racks by 2026 [2].", EVIDENCE[1]) is None
     share = support("建成标准机架2万个[2]。", EVIDENCE[1], QUESTION)
     assert share is not None and share > 0.5
+
+
+@pytest.mark.parametrize(
+    "question", ["规划支持中小企业上云吗？", "规划是否支持中小企业上云？", "規劃支不支持中小企業上雲？"]
+)
+def test_a_yes_that_restates_a_yes_no_question_passes_when_its_source_says_so(question: str) -> None:
+    assert is_yes_no(question)
+    assert check_lead("规划支持中小企业上云[3]。", EVIDENCE, question=question).ok
+    assert not check_lead("规划支持中小企业上云[2]。", EVIDENCE, question=question).ok  # [2] does not say it
+
+
+def test_a_restated_false_premise_is_not_supported() -> None:
+    question = "规划是否要求所有企业必须上云？"
+    assert not check_lead("规划要求所有企业必须上云[3]。", EVIDENCE, question=question).ok
+
+
+def test_restating_a_question_that_is_not_yes_no_is_no_answer() -> None:
+    question = "规划支持哪些企业上云？"
+    assert not is_yes_no(question)
+    assert not check_lead("规划支持企业上云[3]。", EVIDENCE, question=question).ok
+    check = check_lead("规划支持哪些企业上云[3]。", EVIDENCE, question=question)
+    assert not check.ok and any("restates" in p for p in check.problems)
+
+
+def test_question_words_do_not_count_against_the_source() -> None:
+    """A sentence that repeats the asker's words around the evidence is still attributed to the evidence."""
+    question = "我们是做数据中心的企业，规划对数据中心有没有具体目标？"
+    lead = "我们做数据中心的企业可以关注：规划要建成数据中心标准机架2万个。"
+    assert attribute(lead, EVIDENCE, "", question) == lead.rstrip("。") + "[2]。"
+
+
+def test_a_list_summed_up_in_one_sentence_cites_each_item_it_names() -> None:
+    evidence = ["(一)加强组织领导。", "建立健全协调机制,统筹推进。", "(二)强化资金保障。", "设立专项资金。"]
+    question = "规划的保障措施有哪些？"
+    lead = "保障措施包括建立健全协调机制和强化资金保障[1]。"
+    assert attribute(lead, evidence, "", question) == "保障措施包括建立健全协调机制和强化资金保障[2][3]。"

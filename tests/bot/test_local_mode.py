@@ -87,7 +87,9 @@ def test_ensure_model_is_idempotent_and_uses_get_part_path(
             f"    return os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'part{n:02d}.bin')\n"
         )
     sha = hashlib.sha256(b"".join(payloads)).hexdigest()
-    model = replace(local_model.MODELS["qwen2.5-coder-1.5b"], parts=3, sha256=sha, size=len(b"".join(payloads)))
+    model = replace(
+        local_model.MODELS["qwen2.5-coder-1.5b"], parts=3, sha256=sha, size=len(b"".join(payloads))
+    )
     assert part_path(model, parts_dir, 2).read_bytes() == b"-two"
     dest = tmp_path / "m.gguf"
     ensure_model(model, dest, parts_dir)
@@ -153,7 +155,9 @@ def _assert_cited_answer(answer: Answer, expected: str) -> None:
     assert answer.mode == "local" and not answer.refused, answer.answer
     assert expected in answer.answer, answer.answer  # the verbatim extract is always there
     assert answer.citations and any(expected in c.quote for c in answer.citations), answer.answer
-    if answer.lead:  # the model's lead passed its check: it starts the answer and cites the extract's sentences
+    if (
+        answer.lead
+    ):  # the model's lead passed its check: it starts the answer and cites the extract's sentences
         assert answer.answer.startswith(answer.lead + "\n\n")
         cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer.lead)}
         assert cited and cited <= {c.n for c in answer.citations}

@@ -24,9 +24,7 @@ def test_missing_model_file_is_reported_not_raised(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: object() if name == "llama_cpp" else real(name)
     )
-    result = local_bench.run(
-        1, models=[str(tmp_path / "absent.gguf")], progress=lambda _: None
-    )
+    result = local_bench.run(1, models=[str(tmp_path / "absent.gguf")], progress=lambda _: None)
     [model] = result["models"]
     assert model["status"] == NOT_INSTALLED == "not installed (run `make local-model`)"
     assert "absent.gguf" in model["reason"]
@@ -57,7 +55,11 @@ def test_samples_are_answerable_single_turn_and_spread_over_each_suite() -> None
 
 
 def _answer(lead: str = "", notices: tuple[str, ...] = (), refused: bool = False) -> Answer:
-    text = f"{lead}\n\n依据《某文件》：\n到2026年建成机架2万个。[1]" if lead else "依据《某文件》：\n到2026年建成机架2万个。[1]"
+    text = (
+        f"{lead}\n\n依据《某文件》：\n到2026年建成机架2万个。[1]"
+        if lead
+        else "依据《某文件》：\n到2026年建成机架2万个。[1]"
+    )
     return Answer(answer_id="a", answer=text, lead=lead, notices=list(notices), refused=refused)
 
 

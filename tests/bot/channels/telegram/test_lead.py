@@ -9,18 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.answerers.generative import GenerativeAnswerer, openai_chat_model
-from bot.config import Settings
 from bot.service import AssistantService
-from bot.storage.sessions import SqlSessionStore
 from retrieval.library import PolicyLibrary
 from tests.bot.channels.telegram.conftest import feed, make_settings, text_update
 from tests.bot.channels.telegram.fake_bot_api import FakeBotAPI
 from tests.bot.channels.telegram.test_bot import buttons
 from tests.support.fake_openai import FakeOpenAI
-
-QUESTION = "淄博计划的保障措施有哪些？"
-LEAD = "保障措施共有三项，分别是加强组织领导、强化要素支持和培育产业生态[1][3][5]。"
+from tests.support.generative import LEAD, QUESTION, openai_service
 
 
 @pytest.fixture
@@ -32,13 +27,7 @@ def fake() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture
 def service(built_library: PolicyLibrary, fake: FakeOpenAI, tmp_path: Path) -> AssistantService:
-    settings = Settings(llm_base_url=fake.base_url, llm_model="fake-qwen", llm_timeout=5.0)
-    return AssistantService(
-        built_library,
-        SqlSessionStore(tmp_path / "s.db"),
-        default_mode="openai",
-        generators={"openai": GenerativeAnswerer("openai", openai_chat_model(settings))},
-    )
+    return openai_service(built_library, fake, tmp_path / "s.db")
 
 
 def test_telegram_edits_the_lead_into_the_extract_message(
