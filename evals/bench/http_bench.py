@@ -26,6 +26,8 @@ import httpx
 
 from bot.config import Settings
 from evals.bench import local_bench
+from evals.bench.retrieval_bench import TABLE as retrieval_table
+from evals.bench.retrieval_bench import table_row
 from evals.bench.server import ServerNotReady, start_server
 
 REPO = Path(__file__).resolve().parents[2]
@@ -298,17 +300,9 @@ def render(meta: dict, runs: list[dict], retrieval: list[dict], local: dict | No
         *local_bench.render(local),
         "## Retrieval benchmark (`evals/bench/retrieval_bench.py`, in-process, embedded Chroma)",
         "",
-        "| scale | files | chunks | build s | index MB | p50 ms | p95 ms | cached p50 ms | peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        *retrieval_table,
     ]
-    for b in retrieval:
-        if "error" in b:
-            lines.append(f"| {b['scale']}× | failed: {b['error']} |||||||| ")
-            continue
-        lines.append(
-            f"| {b['scale']}× | {b['files']} | {b['chunks']} | {b['build_s']:.1f} | {b['index_mb']:.1f} | "
-            f"{b['p50_ms']:.1f} | {b['p95_ms']:.1f} | {b['cached_p50_ms']:.1f} | {b['peak_rss_mb']:.0f} |"
-        )
+    lines += [table_row(b) for b in retrieval]
     lines.append("")
     return "\n".join(lines)
 

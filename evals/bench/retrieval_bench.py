@@ -1,5 +1,5 @@
-"""Retrieval benchmark (not a test): index build time, index size and query latency for the real corpus
-and synthetic corpora made by recombining its sections (×N), with peak memory.
+"""Retrieval benchmark (not a test): index build time and throughput (characters/s), index size and query latency
+for the real corpus and synthetic corpora made by recombining its sections (×N), with peak memory.
 
     .venv/bin/python -m evals.bench.retrieval_bench --scales 1 10 100
 """
@@ -48,6 +48,7 @@ def bench(scale: int) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix=f"policybot-bench-{scale}x-"))
     try:
         files = synthetic_corpus(work / "corpus", scale)
+        characters = sum(len(p.read_text(encoding="utf-8")) for p in (work / "corpus").rglob("*.md"))
         library = make_library(Settings(data_dir=work / "data", corpus_dir=work / "corpus"))
         started = time.perf_counter()
         report = library.build()
@@ -67,7 +68,9 @@ def bench(scale: int) -> dict[str, float]:
             "scale": scale,
             "files": files,
             "chunks": report.chunk_count,
+            "characters": characters,
             "build_s": build_s,
+            "chars_per_s": characters / build_s if build_s else 0.0,
             "index_mb": directory_size(work / "data") / 2**20,
             "p50_ms": percentile(cold, 50),
             "p95_ms": percentile(cold, 95),
@@ -78,21 +81,31 @@ def bench(scale: int) -> dict[str, float]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+TABLE = [
+    "| scale | files | characters | chunks | build s | characters/s | index MiB | search p50 ms | p95 ms "
+    "| cached p50 ms | peak RSS MiB |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
+]
+
+
+def table_row(r: dict[str, float]) -> str:
+    """One scale as a row of TABLE (a failed scale: its error)."""
+    if "error" in r:
+        return f"| {r['scale']}× | failed: {r['error']} |||||||||| "
+    return (
+        f"| {r['scale']}× | {r['files']} | {r['characters']:,} | {r['chunks']} | {r['build_s']:.1f} | "
+        f"{r['chars_per_s']:.0f} | {r['index_mb']:.1f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+        f"{r['cached_p50_ms']:.1f} | {r['peak_rss_mb']:.0f} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10])
     args = parser.parse_args()
-    print(
-        "| scale | files | chunks | build s | index MiB | search p50 ms | p95 ms | cached p50 ms | peak RSS MiB |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n".join(TABLE))
     for scale in args.scales:
-        r = bench(scale)
-        print(
-            f"| {r['scale']}× | {r['files']} | {r['chunks']} | {r['build_s']:.1f} | {r['index_mb']:.1f} | "
-            f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['cached_p50_ms']:.1f} | {r['peak_rss_mb']:.0f} |",
-            flush=True,
-        )
+        print(table_row(bench(scale)), flush=True)
 
 
 if __name__ == "__main__":
