@@ -20,7 +20,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from bot.answer import Answer, AnswerEvent
 from bot.channels import rendering
@@ -267,7 +267,15 @@ class TextConversation:
             return plain(RATE_LIMITED.format(limit=self.rate.per_minute))
         mode = self.modes.get(incoming.chat_id)
         generative = (mode or self.service.default_mode) in self.service.generators
-        extract = EarlySend(early, self.link) if early is not None and generative else None
+        extract = None
+        if early is not None and generative:
+            send_early = early
+
+            async def deliver(preview: Answer) -> bool:
+                await send_early(Outgoing(rendering.answer_paragraphs(preview, self.link)))
+                return True
+
+            extract = EarlyExtract(deliver)
         try:
             answer: Answer = await asyncio.to_thread(
                 self.service.ask,
@@ -318,32 +326,34 @@ class TextConversation:
 
 
 Send = Callable[[Outgoing], Awaitable[None]]
+T = TypeVar("T")
 
 
-class EarlySend:
-    """Sends the extract from the answering thread's `extract` event, on the channel's event loop."""
+class EarlyExtract(Generic[T]):
+    """Delivers the extract from the answering thread's `extract` event, on the channel's event loop:
+    `deliver` gets the extract as an Answer (no answer id yet) and returns what the channel needs later (the
+    messages it sent, to edit them)."""
 
-    def __init__(self, send: Send, link: rendering.CitationLink | None) -> None:
-        self.send, self.link = send, link
+    def __init__(self, deliver: Callable[[Answer], Awaitable[T]]) -> None:
+        self.deliver = deliver
         self.loop = asyncio.get_running_loop()
-        self.sending: concurrent.futures.Future[None] | None = None
+        self.sending: concurrent.futures.Future[T] | None = None
 
     def on_event(self, event: AnswerEvent) -> None:
         if event.kind == "extract" and self.sending is None:
             preview = Answer(answer_id="", answer=event.text, citations=event.citations)
-            outgoing = Outgoing(rendering.answer_paragraphs(preview, self.link))
-            self.sending = asyncio.run_coroutine_threadsafe(self.send(outgoing), self.loop)
+            self.sending = asyncio.run_coroutine_threadsafe(self.deliver(preview), self.loop)
 
-    async def sent(self) -> bool:
-        """Whether the extract went out (a failed early send is logged; the whole answer is sent instead)."""
+    async def sent(self) -> T | None:
+        """What `deliver` returned; None when nothing went out (a failed early send is logged, and the whole
+        answer is sent instead)."""
         if self.sending is None:
-            return False
+            return None
         try:
-            await asyncio.wrap_future(self.sending)
+            return await asyncio.wrap_future(self.sending)
         except Exception:
             log.exception("sending the extract early failed; the answer is sent whole")
-            return False
-        return True
+            return None
 
 
 async def answer_and_send(reply: Callable[[Send], Awaitable[Outgoing | None]], send: Send, what: str) -> None:

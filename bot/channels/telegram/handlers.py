@@ -8,7 +8,6 @@ Every service and store call runs in a worker thread (`asyncio.to_thread`) so th
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import logging
 from collections import OrderedDict
@@ -26,7 +25,7 @@ from telegram import (
 from telegram.constants import ChatAction, ParseMode
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.answer import Answer, AnswerEvent
+from bot.answer import Answer
 from bot.channels import conversation
 from bot.channels.conversation import (
     APOLOGY,
@@ -235,7 +234,14 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     typing = asyncio.create_task(_keep_typing(chat))
     # a generative mode: the verbatim extract is sent the moment it exists; the model's lead is edited into
     # that message when (and only if) it passed verification
-    early = EarlyExtract(chat, reply_to) if (mode or service.default_mode) in service.generators else None
+    early = None
+    if (mode or service.default_mode) in service.generators:
+
+        async def deliver(preview: Answer) -> list[tuple[Message, str]]:
+            chunks = rendering.render_answer(preview)
+            return list(zip(await send_chunks(chat, chunks, None, reply_to), chunks, strict=True))
+
+        early = conversation.EarlyExtract(deliver)
     try:
         answer: Answer = await asyncio.to_thread(
             service.ask,
@@ -253,39 +259,12 @@ async def answer_question(update: Update, context: Context, question: str) -> No
             await typing
     remember(context, answer)
     chunks, keyboard = rendering.render_answer(answer), rendering.answer_keyboard(answer)
-    sent = await early.sent() if early else []
-    if sent and early is not None:
-        await edit_chunks(chat, list(zip(sent, early.chunks, strict=False)), chunks, keyboard)
+    sent = await early.sent() if early else None
+    if sent:
+        await edit_chunks(chat, sent, chunks, keyboard)
     else:
         await send_chunks(chat, chunks, keyboard, reply_to)
     await _answer_log(context).answered(answer)
-
-
-class EarlyExtract:
-    """Sends the extract from the answering thread's `extract` event, on the bot's event loop."""
-
-    def __init__(self, chat: Chat, reply_to: Message | None) -> None:
-        self.chat, self.reply_to = chat, reply_to
-        self.loop = asyncio.get_running_loop()
-        self.sending: concurrent.futures.Future[list[Message]] | None = None
-        self.chunks: list[str] = []
-
-    def on_event(self, event: AnswerEvent) -> None:
-        if event.kind == "extract" and self.sending is None:
-            preview = Answer(answer_id="", answer=event.text, citations=event.citations)
-            self.chunks = rendering.render_answer(preview)
-            self.sending = asyncio.run_coroutine_threadsafe(
-                send_chunks(self.chat, self.chunks, None, self.reply_to), self.loop
-            )
-
-    async def sent(self) -> list[Message]:
-        if self.sending is None:
-            return []
-        try:
-            return await asyncio.wrap_future(self.sending)
-        except Exception:
-            log.exception("telegram: sending the extract early failed; the answer is sent whole")
-            return []
 
 
 async def edit_chunks(
