@@ -80,7 +80,7 @@ def loadavg() -> str:
 
 def outcome(answer: Answer, asked: bool) -> str:
     """What became of the model's lead (from the Answer and its notices)."""
-    from bot.chain import FALLBACK_NOTICE, MODEL_REFUSED_NOTICE, TIMEOUT_NOTICE
+    from bot.chain import MODEL_REFUSED_NOTICE, TIMEOUT_NOTICE
 
     if answer.refused:
         return "refused"
@@ -95,9 +95,7 @@ def outcome(answer: Answer, asked: bool) -> str:
         return "timeout"
     if MODEL_REFUSED_NOTICE in notices:
         return "declined"
-    if FALLBACK_NOTICE.split("{")[0] in notices:
-        return "failed"
-    return "failed"
+    return "failed"  # FALLBACK_NOTICE: the lead did not pass its check
 
 
 def measure(service: Any, item: QAItem, mode: str = "local") -> dict[str, Any]:
