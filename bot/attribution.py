@@ -61,7 +61,8 @@ def document_groups(analysis: QuestionAnalysis, snapshot: IndexSnapshot) -> list
     designated = [p for p in known if p in analysis.designated]
     groups = [library.documents_of(p) for p in designated or known]
     covered = frozenset().union(*groups) if groups else frozenset()
-    scopes = analysis.designated_scopes if groups else analysis.scopes
+    # a scope word counts beside a named place when it designates a document or the question compares
+    scopes = analysis.designated_scopes if groups and not analysis.compares else analysis.scopes
     for level in scopes:
         documents = library.by_level.get(level, frozenset())
         if documents and not documents & covered:

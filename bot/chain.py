@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,10 +17,12 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer import REFUSAL_SENTENCE, AnswerEvent, Citation, Turn, Usage
 from bot.answerers.extractive import Draft, ExtractiveAnswerer
-from bot.attribution import attributed_documents
+from bot.attribution import attributed_documents, document_groups
+from bot.compound import heading, question_parts, renumber
 from bot.condense import Condensed, condense
 from bot.evidence import Unit, UnitVectors, corpus_text, latest_year, term_weights
 from bot.gate import GateDecision, RelevanceGate, gate_features, label_match
+from bot.intents import IntentExemplars
 from bot.lead import attribute, check_lead, declined, is_complete, lead_sentences
 from bot.notices import document_notices, validity_statement
 from bot.prompts import addresses_the_model, pack_evidence
@@ -105,7 +108,81 @@ class AnswerChain:
         self.fallback = fallback
         self.clock = clock
         self.unit_vectors = UnitVectors(library.embeddings, model_id=library.embedding_model)
+        self.intents = IntentExemplars(library.embeddings, model_id=library.embedding_model)
         self.runnable: Runnable[ChainState, ChainState] = build_chain(self)
+
+    def invoke(self, state: ChainState) -> ChainState:
+        """Answer a message: one question through the chain; each of several questions (bot.compound) in turn,
+        the later ones as follow-ups of the earlier; or one question that names several documents' places or
+        levels ("省里和淄博分别…") once per document group. Several answers are merged into one."""
+        parts = question_parts(state.question)
+        if len(parts) > 1:
+            return self._merged(state, [(heading(i), p, None) for i, p in enumerate(parts)], True)
+        groups = [] if state.history or state.filters else self._document_groups(state.question)
+        if len(groups) > 1:
+            jobs = [(None, state.question, {"doc_id": sorted(g)}) for g in groups]
+            return self._merged(state, jobs, False)
+        return self.runnable.invoke(state)
+
+    def _document_groups(self, question: str) -> list[frozenset[str]]:
+        analysis = analyze(question)
+        if analysis.metadata_fields:
+            return []  # the metadata answerer reads each named document's fields itself
+        if not analysis.compares:
+            # "淄博计划引用了哪两份山东省文件": two places, but one document is what the question is about
+            return []
+        return document_groups(analysis, self.library.live.current())
+
+    def _merged(
+        self,
+        state: ChainState,
+        jobs: list[tuple[str | None, str, dict[str, Any] | None]],
+        follow_ups: bool,
+    ) -> ChainState:
+        """Run the chain once per (heading, question, filters) job and merge the answers, citations renumbered.
+        Parts are answered from the extract alone: one model call per message, not per part."""
+        history = list(state.history)
+        done: list[ChainState] = []
+        for _, question, filters in jobs:
+            sub = self.runnable.invoke(
+                ChainState(question=question, history=list(history), top_k=state.top_k, filters=filters)
+            )
+            done.append(sub)
+            if follow_ups:
+                history.append(_turn(sub))
+        answered = [s for s in done if not s.refused]
+        first = answered[0] if answered else done[0]
+        merged = replace(state, condensed=first.condensed, analysis=first.analysis, search=first.search)
+        merged.own_analysis, merged.standalone_analysis = first.own_analysis, first.standalone_analysis
+        merged.passages, merged.snapshot = first.passages, first.snapshot
+        merged.decision, merged.draft = first.decision, first.draft
+        merged.timings_ms = {}
+        for sub in done:
+            for stage, value in sub.timings_ms.items():
+                merged.timings_ms[stage] = round(merged.timings_ms.get(stage, 0.0) + value, 3)
+        merged.notices = list(dict.fromkeys(n for sub in done for n in sub.notices))
+        if not answered:
+            merged.refused, merged.refusal_reason = True, first.refusal_reason
+            merged.answer, merged.citations = first.answer, []
+            return merged
+        lines: list[str] = []
+        citations: list[Citation] = []
+        for (label, _, filters), sub in zip(jobs, done, strict=True):
+            if label:
+                lines.append(label)
+            if sub.refused:
+                where = "、".join(f"《{_title(sub, d)}》" for d in (filters or {}).get("doc_id", [])[:2])
+                reason = f"（{sub.refusal_reason}）" if sub.refusal_reason else ""
+                lines.append(f"{where}{'：' if where else ''}{REFUSAL_SENTENCE}{reason}")
+                continue
+            offset = len(citations)
+            lines.append(renumber(sub.answer, offset, len(sub.citations)))
+            citations.extend(c.model_copy(update={"n": c.n + offset}) for c in sub.citations)
+        merged.refused, merged.refusal_reason = False, None
+        merged.answer, merged.citations = "\n".join(lines), citations
+        if state.stream_sink is not None:
+            state.stream_sink(AnswerEvent(kind="extract", text=merged.answer, citations=list(citations)))
+        return merged
 
     # -- steps -------------------------------------------------------------------------------------
     def condense(self, state: ChainState) -> ChainState:
@@ -132,8 +209,28 @@ class AnswerChain:
                 else carried.designated_scopes,
                 ordinal=own.ordinal,
             )
+        self._field_by_meaning(state)
         state.timings_ms["condense"] = elapsed_ms(started)
         return state
+
+    def _field_by_meaning(self, state: ChainState) -> None:
+        """A document-field question worded as the regular expressions do not know ("哪一號文？", "doc number?")
+        gets its field from the nearest phrasings (bot.intents) under the query vector retrieval uses too."""
+        analysis = state.analysis
+        if analysis is None or analysis.metadata_fields or (state.condensed and state.condensed.section_hint):
+            return
+        if not (
+            analysis.places
+            or analysis.scopes
+            or _REFERS_TO_A_DOCUMENT.search(to_simplified(state.standalone))
+        ):
+            return  # a field of which document? ("What is the capital of …", "怎么读取JSON文件")
+        try:
+            kind = self.intents.kind(state.standalone)
+        except Exception:  # an embeddings endpoint that fails leaves the question to the words
+            return
+        if kind is not None:
+            state.analysis = replace(analysis, metadata_fields=(kind,))
 
     def retrieve(self, state: ChainState) -> ChainState:
         started = time.perf_counter()
@@ -242,6 +339,7 @@ class AnswerChain:
 
     def warm_up(self) -> None:
         question_warm_up()
+        self.intents.matrix()
         snapshot = self.library.live.current()
         self.unit_vectors.warm_up(snapshot, cache_dir=self.library.layout.version_dir(snapshot.version))
 
@@ -368,6 +466,33 @@ def build_chain(chain: AnswerChain) -> Runnable[ChainState, ChainState]:
 def elapsed_ms(started: float) -> float:
     """Milliseconds since a `time.perf_counter()` reading, as the timings_ms fields show them."""
     return round((time.perf_counter() - started) * 1000, 3)
+
+
+# "这份文件", "该通知", "本办法", "the plan", "this notice": a message that points at a document
+_REFERS_TO_A_DOCUMENT = re.compile(
+    r"(?:这份|这个|该|本|此|上述)(?:文件|通知|意见|方案|计划|规划|办法|规定|条例|决定|政策)|"
+    r"\b(?:the|this|that)\s+(?:\w+\s+){0,3}(?:plan|notice|document|opinions?|regulations?|measures|policy|law)\b",
+    re.IGNORECASE,
+)
+
+
+def _turn(state: ChainState) -> Turn:
+    """An answered part of a message as the conversation history the next part reads."""
+    draft = state.draft
+    return Turn(
+        question=state.question,
+        standalone_question=state.standalone,
+        answer=state.answer,
+        refused=state.refused,
+        doc_ids=list(dict.fromkeys(c.doc_id for c in state.citations)),
+        list_items=draft.list_items if draft and draft.kind == "list" else [],
+        section_paths=[c.section_path for c in state.citations],
+    )
+
+
+def _title(state: ChainState, doc_id: str) -> str:
+    entry = state.snapshot.documents.get(doc_id) if state.snapshot else None
+    return entry["summary"]["title"] if entry else doc_id
 
 
 def _retrievers_agree(passages: Sequence[Passage]) -> bool:

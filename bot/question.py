@@ -23,6 +23,10 @@ _FOLLOW_UP = re.compile(
     r"^(那|那么|还有|另外|此外|这些|这个|这项|这条|该|它|其|上述|以上|前面|刚才)|"
     r"(呢[？?]?$)|它的|其中|这些|上述|\b(it|its|they|them|those|that one)\b"
 )
+# words that ask about several things side by side: each named place or level is then one group of documents
+_COMPARES = re.compile(
+    r"分别|各自|两者|二者|相比|对比|比较|有何不同|有什么不同|区别|异同|\bvs\.?\b|compare|respectively|differ"
+)
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 # document fields a metadata question can ask for, with the words that ask for them
@@ -97,6 +101,7 @@ class QuestionAnalysis:
     years: tuple[int, ...]
     ordinal: int | None
     looks_like_follow_up: bool
+    compares: bool = False  # asks about several places/levels side by side ("省里和淄博分别…")
 
 
 # the words that stand where the answer would stand ("要打造什么算力中心" → "要打造X算力中心")
@@ -213,4 +218,5 @@ def analyze(question: str) -> QuestionAnalysis:
         years=tuple(int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", compact(asked_part(question)))),
         ordinal=_ordinal(norm),
         looks_like_follow_up=bool(_FOLLOW_UP.search(norm) or _FOLLOW_UP.search(lowered)) or len(norm) <= 6,
+        compares=bool(_COMPARES.search(norm) or _COMPARES.search(lowered)),
     )

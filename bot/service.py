@@ -180,7 +180,7 @@ class AssistantService:
                 return answer
         state = ChainState(question=text, history=history, mode=chosen, top_k=k, filters=filters)
         state.stream_sink = on_event
-        state = self.chain.runnable.invoke(state)
+        state = self.chain.invoke(state)
         if key is not None:
             state.timings_ms["cache"] = 0.0
         state.timings_ms["total"] = elapsed_ms(started)

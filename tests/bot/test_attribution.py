@@ -90,3 +90,70 @@ def test_a_place_the_library_does_not_cover_is_refused(other_service: AssistantS
     answer = other_service.ask("深圳市要建成多少5G基站？")
     assert answer.refused
     assert "6.5万" not in answer.answer and "30万" not in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "苏州和全省分别要建成多少个5G基站？",
+        "苏州与江苏省各自的5G基站目标是多少？",
+        "5G基站方面，省里和苏州相比各定了多少？",
+    ],
+)
+def test_a_comparison_is_answered_per_document_in_question_order(
+    other_service: AssistantService, question: str
+) -> None:
+    answer = other_service.ask(question)
+    assert not answer.refused, answer.answer
+    assert "6.5万" in answer.answer and "30万" in answer.answer, answer.answer
+    assert {c.doc_id for c in answer.citations} == {"city-plan", "province-plan"}
+    _markers_match(answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "facts"),
+    [
+        ("苏州要建成多少个算力中心？江苏省的数据中心机架规模要达到多少？", ["3个", "60万架"]),
+        ("江苏全省要建多少5G基站? 苏州的数据共享交换平台是怎么安排的?", ["30万", "数据共享交换平台"]),
+        ("我们是做数据中心的企业。苏州要建成多少个算力中心？那全省的机架规模呢？", ["3个", "60万架"]),
+    ],
+)
+def test_several_questions_in_one_message_are_each_answered(
+    other_service: AssistantService, question: str, facts: list[str]
+) -> None:
+    answer = other_service.ask(question)
+    assert not answer.refused, answer.answer
+    for fact in facts:
+        assert fact in answer.answer, answer.answer
+    assert answer.answer.count("【第一问】") == 1 and answer.answer.count("【第二问】") == 1
+    _markers_match(answer)
+
+
+def test_a_part_the_documents_do_not_answer_says_so_beside_the_other(other_service: AssistantService) -> None:
+    answer = other_service.ask("苏州要建成多少个算力中心？深圳市要建成多少5G基站？")
+    assert not answer.refused
+    assert "3个" in answer.answer
+    second = answer.answer.split("【第二问】")[1]
+    assert "无法回答" in second and "[" not in second
+
+
+def _markers_match(answer) -> None:
+    import re
+
+    markers = sorted({int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)})
+    assert markers == [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("苏州这份计划的有效期到什么时候？", "2026"),
+        ("江苏这份行动方案是哪个机关发出来的？", "江苏省人民政府"),
+    ],
+)
+def test_a_field_question_worded_freely_is_answered_from_the_fields(
+    other_service: AssistantService, question: str, fact: str
+) -> None:
+    answer = other_service.ask(question)
+    assert not answer.refused, answer.answer
+    assert fact in answer.answer
