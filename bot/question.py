@@ -51,7 +51,7 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
     "topic": re.compile(r"主题分类"),
     "title": re.compile(r"完整标题|标题|全称|全名|文件名称|叫什么名字|full title|official title|full name"),
     "period": re.compile(
-        r"执行期|实施期|规划期|哪几年|哪些年|覆盖哪|期限|时间跨度|到哪年结束|哪一年结束|起止|what period|which years"
+        r"执行期|实施期|规划期|哪几年|哪些年|覆盖哪(?:几|些|一)?年|期限|时间跨度|到哪年结束|哪一年结束|起止|what period|which years"
     ),
     "deadline": re.compile(r"时间节点|截止时间|到什么时候|什么时候完成|何时完成|完成时限|by when|deadline"),
     "addressees": re.compile(r"主送|发给哪些|印发给|addressed to"),
@@ -82,6 +82,18 @@ ANSWER_TYPE_EVIDENCE: dict[str, re.Pattern[str]] = {
     "result": re.compile(r"已(?:完成|建成|实现)|完成了|评估"),
     "tax": re.compile(r"税"),
 }
+
+# a government body the question names ("省财政厅", "市大数据局", "发改委"): the cited documents must name it
+BODY = re.compile(r"[\u4e00-\u9fff]{1,9}?(?:管理局|局|厅|委员会|委|办公室)(?![面势部限])")
+# words that end like a body but are none (布局, 格局, 结局…)
+_NOT_BODIES = re.compile(r"(?:布|格|结|全|大|当|时|开|变|新|棋|饭|成|出|入|骗)局$")
+BODY_TAIL = 3  # characters of a body's name, counted from its end, that identify it ("财政厅", "管理局")
+
+
+def named_bodies(question: str) -> list[str]:
+    """The government bodies the asked part of a question names, as the last BODY_TAIL characters of each."""
+    found = (m.group(0) for m in BODY.finditer(to_simplified(asked_part(question))))
+    return [name[-BODY_TAIL:] for name in found if len(name) >= 3 and not _NOT_BODIES.search(name)]
 
 
 @dataclass(frozen=True)

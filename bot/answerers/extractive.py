@@ -24,7 +24,7 @@ from bot.evidence import (
     unit_score,
     units_of,
 )
-from bot.question import ANSWER_TYPE_EVIDENCE, QuestionAnalysis, cloze_contexts
+from bot.question import ANSWER_TYPE_EVIDENCE, QuestionAnalysis, cloze_contexts, named_bodies
 from retrieval.chunking import PATH_SEPARATOR, Chunk
 from retrieval.index import IndexSnapshot
 from retrieval.normalize import compact
@@ -36,6 +36,8 @@ KEEP_RATIO = 0.7  # keep sentences of the best passage scoring at least this sha
 OTHER_PASSAGE_RATIO = 0.8  # … and of another passage, at least this share
 LIST_BONUS = 0.5  # a "which are…" question prefers sentences that enumerate (A、B、C)
 LOWER_RANK_FACTOR = 0.9  # sentences of the second and third passages
+MIN_SENTENCE_CHARS = 8  # an answer needs at least one unit this long (not only labels such as 正文)
+LABEL_SHARE_MIN = 0.4  # a list question names a section when it repeats this share of the section's name
 CLOZE_MIN = 6  # characters around the question word a sentence must repeat to count as restating it
 CLOZE_BONUS = 1.0  # … and then it leads the answer (from any of the passages, not only the first three)
 ANSWER_TYPE_NAMES = {
@@ -108,6 +110,12 @@ class ExtractiveAnswerer:
         draft = self._sentences(
             terms, passages, similarity, prefer_enumerations=analysis.wants_list, question=question
         )
+        if draft.units and not any(len(compact(u.text)) >= MIN_SENTENCE_CHARS for u in draft.units):
+            # labels and names ("正文", an issuer line) are no answer to a question about content
+            return Draft(refusal_reason="检索到的条文中没有可以引用的句子")
+        missing = _bodies_not_named(question, draft.units, snapshot)
+        if missing:
+            return Draft(refusal_reason=f"文件中没有提到{missing[0]}")
         for kind in analysis.answer_types:
             if not any(ANSWER_TYPE_EVIDENCE[kind].search(u.compact) for u in draft.units):
                 return Draft(refusal_reason=f"文件中没有给出所问的{ANSWER_TYPE_NAMES[kind]}")
@@ -223,8 +231,8 @@ class ExtractiveAnswerer:
                 if len(children) < 2:
                     continue
                 label = compact(strip_numbering(parent[-1]))
-                if not analysis.ordinal and not _shares_words(label, asked):
-                    continue
+                if not analysis.ordinal and _label_share(label, asked) < LABEL_SHARE_MIN:
+                    continue  # the question does not name this section: the enumeration in a sentence answers
                 if analysis.ordinal:
                     if analysis.ordinal > len(children):
                         return Draft(refusal_reason=f"该部分只有{len(children)}项")
@@ -350,6 +358,23 @@ def _children(doc_chunks: Sequence[Chunk], parent: tuple[str, ...]) -> list[tupl
     return seen
 
 
-def _shares_words(label: str, question: str) -> bool:
-    """True when the section's name (at least two characters of it, in a row) appears in the question."""
-    return any(label[i : i + 2] in question for i in range(len(label) - 1)) if len(label) >= 2 else False
+def _bodies_not_named(question: str, units: Sequence[Unit], snapshot: IndexSnapshot) -> list[str]:
+    """The government bodies the question names that no document of the answer mentions."""
+    texts = [
+        compact(snapshot.documents.get(d, {}).get("text", ""))
+        for d in dict.fromkeys(u.chunk.doc_id for u in units)
+    ]
+    return [body for body in named_bodies(question) if not any(body in text for text in texts)]
+
+
+def _label_share(label: str, question: str) -> float:
+    """The share of a section's name that the question repeats in one piece (its longest run of characters
+    found in the question, at least two): 1.0 for "保障措施有哪些" under 保障措施, 0.2 when only 设施 of
+    信息基础设施建设行动 is in it."""
+    longest = 0
+    for i in range(len(label)):
+        for j in range(len(label), i + max(longest, 1), -1):
+            if label[i:j] in question:
+                longest = j - i
+                break
+    return longest / len(label) if len(label) >= 2 and longest >= 2 else 0.0
