@@ -23,7 +23,9 @@ from retrieval.normalize import compact
 
 log = logging.getLogger(__name__)
 SENTENCE_VECTORS_FILE = "sentence_vectors.npz"
-_SENTENCE_END = re.compile(r"[。；！？!?]+[”’」』)）]*")
+# a sentence ends at its stop (and closing quotes); a parenthetical right after the stop is the sentence's own note
+# ("…全覆盖。(省通信管理局、省工业和信息化厅分工负责)" names who is responsible for what comes before it)
+_SENTENCE_END = re.compile(r"[。；！？!?]+[”’」』)）]*(?:[(（][^()（）。]{1,80}[)）])?")
 # words that say which document or what kind of question, not what it is about (the language's words; the
 # library's own naming words — its places, its documents' years, words in most passages — are added per index
 # version by `term_weights`)

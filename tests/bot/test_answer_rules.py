@@ -68,3 +68,21 @@ def test_a_layout_question_is_not_a_period_question(service: AssistantService) -
 def test_labels_are_no_answer(service: AssistantService, question: str) -> None:
     answer = service.ask(question)
     assert answer.refused, answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "智慧广电网络建设归哪几个省直部门负责？",
+        "建设面向5G的移动交互广播电视传播网络，责任部门是谁？",
+    ],
+)
+def test_a_responsibility_note_belongs_to_the_sentence_before_it(
+    service: AssistantService, question: str
+) -> None:
+    # "…智能化发展。(省广电局、省通信管理局分工负责)加快建设天地一体化…": the note closes the task before it
+    answer = service.ask(question)
+    assert not answer.refused, answer.answer
+    quote = next(c.quote for c in answer.citations if "智慧广电" in c.quote)
+    assert quote.endswith("(省广电局、省通信管理局分工负责)"), quote
+    assert not quote.startswith("(")
