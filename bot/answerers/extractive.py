@@ -27,7 +27,7 @@ from bot.evidence import (
 from bot.question import ANSWER_TYPE_EVIDENCE, QuestionAnalysis, cloze_contexts, named_bodies
 from retrieval.chunking import PATH_SEPARATOR, Chunk
 from retrieval.index import IndexSnapshot
-from retrieval.normalize import compact
+from retrieval.normalize import compact, to_simplified
 from retrieval.retriever import Passage
 
 MAX_UNITS = 4
@@ -36,7 +36,11 @@ KEEP_RATIO = 0.7  # keep sentences of the best passage scoring at least this sha
 OTHER_PASSAGE_RATIO = 0.8  # … and of another passage, at least this share
 LIST_BONUS = 0.5  # a "which are…" question prefers sentences that enumerate (A、B、C)
 LOWER_RANK_FACTOR = 0.9  # sentences of the second and third passages
-MIN_SENTENCE_CHARS = 8  # an answer needs at least one unit this long (not only labels such as 正文)
+SENTENCE_CHARS = (
+    20  # a unit this long, or ending with one of SENTENCE_STOPS, is a sentence (not a label or name)
+)
+# a closing bracket ends a sentence's note ("…。(省广电局负责)") or a bracketed line such as a period "(2021—2023年)"
+SENTENCE_STOPS = ("。", "；", "！", "？", ";", "!", "?", "）", ")")
 LABEL_SHARE_MIN = 0.4  # a list question names a section when it repeats this share of the section's name
 CLOZE_MIN = 6  # characters around the question word a sentence must repeat to count as restating it
 CLOZE_BONUS = 1.0  # … and then it leads the answer (from any of the passages, not only the first three)
@@ -105,12 +109,18 @@ class ExtractiveAnswerer:
                 return draft
         if (analysis.wants_list and not analysis.wants_quantity) or analysis.ordinal:
             draft = self._enumeration(question, analysis, passages, snapshot)
+            missing = _bodies_not_named(question, draft.units, snapshot)
+            if draft.units and missing:
+                return Draft(refusal_reason=f"文件中没有提到{missing[0]}")
             if draft.units or draft.refusal_reason:
                 return draft
         draft = self._sentences(
             terms, passages, similarity, prefer_enumerations=analysis.wants_list, question=question
         )
-        if draft.units and not any(len(compact(u.text)) >= MIN_SENTENCE_CHARS for u in draft.units):
+        asked = compact(to_simplified(question))
+        if draft.units and not any(
+            _is_sentence(u) or compact(to_simplified(u.text)) in asked for u in draft.units
+        ):
             # labels and names ("正文", an issuer line) are no answer to a question about content
             return Draft(refusal_reason="检索到的条文中没有可以引用的句子")
         missing = _bodies_not_named(question, draft.units, snapshot)
@@ -356,6 +366,13 @@ def _children(doc_chunks: Sequence[Chunk], parent: tuple[str, ...]) -> list[tupl
             if child not in seen:
                 seen.append(child)
     return seen
+
+
+def _is_sentence(unit: Unit) -> bool:
+    """A unit that says something: it ends like a sentence, or is long enough to be one (not "正文", not a name).
+    A label the question itself quotes (a 文号 asked "是哪份文件？") is what it asks about, and counts."""
+    text = unit.text.rstrip()
+    return len(compact(text)) >= SENTENCE_CHARS or text.endswith(SENTENCE_STOPS)
 
 
 def _bodies_not_named(question: str, units: Sequence[Unit], snapshot: IndexSnapshot) -> list[str]:

@@ -86,3 +86,14 @@ def test_a_responsibility_note_belongs_to_the_sentence_before_it(
     quote = next(c.quote for c in answer.citations if "智慧广电" in c.quote)
     assert quote.endswith("(省广电局、省通信管理局分工负责)"), quote
     assert not quote.startswith("(")
+
+
+def test_a_label_the_question_quotes_is_an_answer(service: AssistantService) -> None:
+    answer = service.ask("淄政办字〔2021〕78号对应的是哪份文件？")
+    assert not answer.refused, answer.answer
+    assert "淄博市新型基础设施建设三年行动计划" in answer.answer
+
+
+def test_a_list_about_a_body_the_documents_never_name_is_refused(service: AssistantService) -> None:
+    answer = service.ask("淄博这份计划里，市大数据局牵头的有哪些任务？")
+    assert answer.refused, answer.answer
