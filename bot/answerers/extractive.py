@@ -129,6 +129,9 @@ class ExtractiveAnswerer:
         for kind in analysis.answer_types:
             if not any(ANSWER_TYPE_EVIDENCE[kind].search(u.compact) for u in draft.units):
                 return Draft(refusal_reason=f"文件中没有给出所问的{ANSWER_TYPE_NAMES[kind]}")
+        counted = _counted_noun(question) if analysis.wants_quantity and not analysis.wants_list else None
+        if counted and not _counted_in(counted, draft.units):
+            return Draft(refusal_reason=f"文件中没有给出{counted}的具体数字")
         if analysis.wants_money and not any(MONEY.search(u.compact) for u in draft.units):
             return Draft(refusal_reason="文件中没有给出相关的金额或补贴标准")
         if (
@@ -366,6 +369,27 @@ def _children(doc_chunks: Sequence[Chunk], parent: tuple[str, ...]) -> list[tupl
             if child not in seen:
                 seen.append(child)
     return seen
+
+
+_MEASURE = re.compile(r"^[个座项条家所台套批次处名人万亿]+")
+_NOUN_END = re.compile(r"[，,。？?！!；;：:、和及与呢吗]")
+_CLAUSE_BREAK = re.compile(r"[，,；;。：:！!？?]")  # the number of a counted noun stands in the noun's clause
+
+
+def _counted_noun(question: str) -> str | None:
+    """What a "how many" question counts: the words right after 多少/几 and its measure word ("多少座加氢站" → 加氢站)."""
+    contexts = cloze_contexts(question)
+    if contexts is None:
+        return None
+    noun = _NOUN_END.split(_MEASURE.sub("", contexts[1]), maxsplit=1)[0]
+    return noun if 2 <= len(noun) <= 8 else None
+
+
+def _counted_in(noun: str, units: Sequence[Unit]) -> bool:
+    """True unless a chosen unit names the counted noun and no clause naming it has a number: the sentence then
+    counts something else ("充電樁和加氫站、特高壓…支撐有力,…形成50個以上…" for "多少座加氢站")."""
+    clauses = [c for u in units for c in _CLAUSE_BREAK.split(compact(to_simplified(u.text))) if noun in c]
+    return not clauses or any(has_number(c, ignore=("5G", "4G", "IPv6", "PUE")) for c in clauses)
 
 
 def _is_sentence(unit: Unit) -> bool:

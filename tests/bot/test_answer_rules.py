@@ -97,3 +97,30 @@ def test_a_label_the_question_quotes_is_an_answer(service: AssistantService) -> 
 def test_a_list_about_a_body_the_documents_never_name_is_refused(service: AssistantService) -> None:
     answer = service.ask("淄博这份计划里，市大数据局牵头的有哪些任务？")
     assert answer.refused, answer.answer
+
+
+@pytest.mark.parametrize(
+    "question", ["山东省新基建方案要求到2022年建成多少座加氢站？", "到2022年山东打算建多少个加氢站？"]
+)
+def test_a_count_the_clause_naming_it_does_not_give_is_refused(
+    service: AssistantService, question: str
+) -> None:
+    # "…充電樁和加氫站、特高壓、軌道交通支撐有力,…形成50個以上…": 50 counts something else
+    answer = service.ask(question)
+    assert answer.refused, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "number"),
+    [
+        ("到2022年全省要建成多少个5G基站？", "11.2萬"),
+        ("省新基建方案要培育多少个智慧产业集群？", "10個"),
+        ("山东省方案要形成多少个典型应用场景？", "200個"),
+    ],
+)
+def test_a_count_in_the_clause_naming_it_is_answered(
+    service: AssistantService, question: str, number: str
+) -> None:
+    answer = service.ask(question)
+    assert not answer.refused, answer.answer
+    assert number in answer.answer
