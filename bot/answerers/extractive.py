@@ -129,7 +129,12 @@ class ExtractiveAnswerer:
         for kind in analysis.answer_types:
             if not any(ANSWER_TYPE_EVIDENCE[kind].search(u.compact) for u in draft.units):
                 return Draft(refusal_reason=f"文件中没有给出所问的{ANSWER_TYPE_NAMES[kind]}")
-        counted = _counted_noun(question) if analysis.wants_quantity and not analysis.wants_list else None
+        counting = analysis.wants_quantity and not analysis.wants_list
+        years = [y for y in analysis.years if counting and not any(str(y) in u.text for u in draft.units)]
+        if years:
+            # "2020年的时候…占比是多少" answered by a 2022 target: the figure for the year asked is not given
+            return Draft(refusal_reason=f"文件中没有给出{years[0]}年的具体数字")
+        counted = _counted_noun(question) if counting else None
         if counted and not _counted_in(counted, draft.units):
             return Draft(refusal_reason=f"文件中没有给出{counted}的具体数字")
         if analysis.wants_money and not any(MONEY.search(u.compact) for u in draft.units):

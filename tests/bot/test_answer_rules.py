@@ -124,3 +124,25 @@ def test_a_count_in_the_clause_naming_it_is_answered(
     answer = service.ask(question)
     assert not answer.refused, answer.answer
     assert number in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question", ["2021年的时候山东农村百兆宽带用户占比实际是多少？", "山东2019年建成了多少个5G基站？"]
+)
+def test_a_figure_for_a_year_the_sentences_do_not_name_is_refused(
+    service: AssistantService, question: str
+) -> None:
+    answer = service.ask(question)
+    assert answer.refused, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [("2020年山东要新开通多少5G基站？", "4万"), ("到2022年年底骨干网络出省带宽要达到多少？", "100T")],
+)
+def test_a_figure_for_the_year_the_sentence_names_is_answered(
+    service: AssistantService, question: str, figure: str
+) -> None:
+    answer = service.ask(question)
+    assert not answer.refused, answer.answer
+    assert figure in answer.answer
