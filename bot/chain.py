@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,7 +25,14 @@ from bot.intents import IntentExemplars
 from bot.lead import attribute, check_lead, declined, is_complete, lead_sentences
 from bot.notices import document_notices, validity_statement
 from bot.prompts import addresses_the_model, pack_evidence
-from bot.question import QuestionAnalysis, analyze, asked_part, place_names
+from bot.question import (
+    QuestionAnalysis,
+    analyze,
+    asked_part,
+    compares,
+    place_names,
+    points_at_a_document,
+)
 from bot.question import warm_up as question_warm_up
 from retrieval.index import IndexSnapshot
 from retrieval.library import PolicyLibrary
@@ -114,7 +120,7 @@ class AnswerChain:
     def invoke(self, state: ChainState) -> ChainState:
         """Answer a message: one question through the chain; each of several questions (bot.compound) in turn,
         the later ones as follow-ups of the earlier; or one question that names several documents' places or
-        levels ("省里和淄博分别…") once per document group. Several answers are merged into one."""
+        levels ("苏州和全省分别…") once per document group. Several answers are merged into one."""
         parts = question_parts(state.question)
         if len(parts) > 1:
             return self._merged(state, [(heading(i), p, None) for i, p in enumerate(parts)], True)
@@ -125,12 +131,12 @@ class AnswerChain:
         return self.runnable.invoke(state)
 
     def _document_groups(self, question: str) -> list[frozenset[str]]:
+        if not compares(question):
+            # "苏州计划引用了哪份江苏省文件": two places, but one document is what the question is about
+            return []
         analysis = analyze(question)
         if analysis.metadata_fields:
             return []  # the metadata answerer reads each named document's fields itself
-        if not analysis.compares:
-            # "淄博计划引用了哪两份山东省文件": two places, but one document is what the question is about
-            return []
         return document_groups(analysis, self.library.live.current())
 
     def _merged(
@@ -219,12 +225,8 @@ class AnswerChain:
         analysis = state.analysis
         if analysis is None or analysis.metadata_fields or (state.condensed and state.condensed.section_hint):
             return
-        if not (
-            analysis.places
-            or analysis.scopes
-            or _REFERS_TO_A_DOCUMENT.search(to_simplified(state.standalone))
-        ):
-            return  # a field of which document? ("What is the capital of …", "怎么读取JSON文件")
+        if not (analysis.places or analysis.scopes or points_at_a_document(state.standalone)):
+            return  # a field of which document? ("What is the capital of …", "JSON文件怎么打开")
         try:
             kind = self.intents.kind(state.standalone)
         except Exception:  # an embeddings endpoint that fails leaves the question to the words
@@ -466,14 +468,6 @@ def build_chain(chain: AnswerChain) -> Runnable[ChainState, ChainState]:
 def elapsed_ms(started: float) -> float:
     """Milliseconds since a `time.perf_counter()` reading, as the timings_ms fields show them."""
     return round((time.perf_counter() - started) * 1000, 3)
-
-
-# "这份文件", "该通知", "本办法", "the plan", "this notice": a message that points at a document
-_REFERS_TO_A_DOCUMENT = re.compile(
-    r"(?:这份|这个|该|本|此|上述)(?:文件|通知|意见|方案|计划|规划|办法|规定|条例|决定|政策)|"
-    r"\b(?:the|this|that)\s+(?:\w+\s+){0,3}(?:plan|notice|document|opinions?|regulations?|measures|policy|law)\b",
-    re.IGNORECASE,
-)
 
 
 def _turn(state: ChainState) -> Turn:

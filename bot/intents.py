@@ -15,21 +15,17 @@ import logging
 import os
 import threading
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from retrieval.cache import user_cache_dir
 from retrieval.embeddings import SIMILARITY_DECIMALS
 
 log = logging.getLogger(__name__)
 K = 3
 MARGIN = 0.02  # the smallest margin at which no dev content question is read as a field question
 NONE = "none"
-
-
-def _cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "policybot"
 
 
 class IntentExemplars:
@@ -52,7 +48,7 @@ class IntentExemplars:
             return self._matrix
 
     def _load_or_embed(self) -> np.ndarray:
-        path = _cache_dir() / f"intents-{self._digest}.npy"
+        path = user_cache_dir() / f"intents-{self._digest}.npy"
         try:
             matrix = np.load(path)
             if matrix.shape[0] == len(self.phrasings):

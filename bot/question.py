@@ -113,7 +113,7 @@ class QuestionAnalysis:
     years: tuple[int, ...]
     ordinal: int | None
     looks_like_follow_up: bool
-    compares: bool = False  # asks about several places/levels side by side ("省里和淄博分别…")
+    compares: bool = False  # asks about several places/levels side by side ("苏州和全省分别…")
 
 
 # the words that stand where the answer would stand ("要打造什么算力中心" → "要打造X算力中心")
@@ -170,13 +170,26 @@ def asked_part(text: str) -> str:
     return "".join(asking) if asking and len(clauses) > 1 else text
 
 
+_KINDS = "|".join(sorted({*DOCUMENT_KINDS, "文件", "政策"}, key=len, reverse=True))
 # a place right before the name of a kind of document ("苏州计划", "江苏数字基础设施指导意见", "江苏省文件") names
 # the document; elsewhere ("苏州计划对江苏园区的带动作用") it may be what the document is about
-_DESIGNATOR = re.compile(
-    r"^[^，,。；;：:？?！!\s]{0,12}?(?:"
-    + "|".join(sorted({*DOCUMENT_KINDS, "文件", "政策"}, key=len, reverse=True))
-    + ")"
+_DESIGNATOR = re.compile(r"^[^，,。；;：:？?！!\s]{0,12}?(?:" + _KINDS + ")")
+# "这份文件", "该通知", "本办法", "the plan", "this notice": a message that points at a document
+_POINTER = re.compile(
+    rf"(?:这份|这个|该|本|此|上述)(?:{_KINDS})|"
+    r"\b(?:the|this|that)\s+(?:\w+\s+){0,3}(?:plan|notice|document|opinions?|regulations?|measures|policy|law)\b",
+    re.IGNORECASE,
 )
+
+
+def compares(text: str) -> bool:
+    """The message asks about several things side by side ("分别", "各自", "相比", "vs", "respectively")."""
+    return bool(_COMPARES.search(compact(text)) or _COMPARES.search(text.lower()))
+
+
+def points_at_a_document(text: str) -> bool:
+    """The message points at a document ("这份通知", "该办法", "the plan"), whichever it is."""
+    return bool(_POINTER.search(to_simplified(text)))
 
 
 def _places_with_designation(text: str) -> list[tuple[str, bool]]:
@@ -230,5 +243,5 @@ def analyze(question: str) -> QuestionAnalysis:
         years=tuple(int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", compact(asked_part(question)))),
         ordinal=_ordinal(norm),
         looks_like_follow_up=bool(_FOLLOW_UP.search(norm) or _FOLLOW_UP.search(lowered)) or len(norm) <= 6,
-        compares=bool(_COMPARES.search(norm) or _COMPARES.search(lowered)),
+        compares=compares(question),
     )

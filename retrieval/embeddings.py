@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,29 @@ def stable_similarity(value: float) -> float:
     return round(float(value), SIMILARITY_DECIMALS)
 
 
+class QueryCache:
+    """Recently embedded queries (thread-safe LRU): one question's vector is asked for by retrieval, sentence
+    similarity and the intent reader, and chat users repeat questions; a remote endpoint is called once."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._vectors: OrderedDict[str, list[float]] = OrderedDict()
+
+    def get_or_embed(self, key: str, embed: Callable[[str], list[float]]) -> list[float]:
+        with self._lock:
+            cached = self._vectors.get(key)
+            if cached is not None:
+                self._vectors.move_to_end(key)
+                return cached
+        vector = embed(key)
+        with self._lock:
+            self._vectors[key] = vector
+            if len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return vector
+
+
 class E5Embeddings(Embeddings):
     """multilingual-e5-small (4-bit, C engine) with the e5 `query:`/`passage:` prefixes.
 
@@ -40,10 +64,9 @@ class E5Embeddings(Embeddings):
 
     def __init__(self, threads: int = 2, cache_size: int = 2048) -> None:
         self.threads = threads
-        self.cache_size = cache_size
         self._model: Any = None
         self._lock = threading.Lock()
-        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._queries = QueryCache(cache_size)
 
     def warm_up(self) -> None:
         with self._lock:
@@ -65,17 +88,11 @@ class E5Embeddings(Embeddings):
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        key = normalize_for_matching(text)
-        with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None:
-                self._cache.move_to_end(key)
-                return cached
-            vector = np.asarray(self._load().query(key), dtype=np.float32).ravel().tolist()
-            self._cache[key] = vector
-            if len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        return vector
+        return self._queries.get_or_embed(normalize_for_matching(text), self._embed_query)
+
+    def _embed_query(self, key: str) -> list[float]:
+        with self._lock:  # the C engine keeps per-handle state
+            return np.asarray(self._load().query(key), dtype=np.float32).ravel().tolist()
 
 
 def openai_embeddings(
@@ -115,6 +132,7 @@ class RemoteEmbeddings(Embeddings):
         self.endpoint = endpoint
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
+        self._queries = QueryCache()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -122,7 +140,9 @@ class RemoteEmbeddings(Embeddings):
         return self.endpoint.embed_documents([self.passage_prefix + normalize_for_matching(t) for t in texts])
 
     def embed_query(self, text: str) -> list[float]:
-        return self.endpoint.embed_query(self.query_prefix + normalize_for_matching(text))
+        return self._queries.get_or_embed(
+            normalize_for_matching(text), lambda key: self.endpoint.embed_query(self.query_prefix + key)
+        )
 
 
 @register_embedding_function

@@ -16,6 +16,7 @@ import bm25s
 import jieba
 import numpy as np
 
+from retrieval.cache import user_cache_dir
 from retrieval.normalize import normalize_for_matching
 
 
@@ -194,8 +195,7 @@ def _prefix_cache_file() -> Path:
     key.update(str(dictionary.stat().st_size).encode() + str(dictionary.stat().st_mtime_ns).encode())
     key.update(POLICY_TERMS.read_bytes())
     key.update(SYNONYMS_FILE.read_bytes())
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "policybot"
-    return root / f"jieba-{key.hexdigest()[:16]}.marshal"
+    return user_cache_dir() / f"jieba-{key.hexdigest()[:16]}.marshal"
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

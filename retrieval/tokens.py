@@ -18,6 +18,8 @@ from pathlib import Path
 
 import tiktoken
 
+from retrieval.cache import user_cache_dir
+
 _RANK_FILES = {
     "cl100k_base": "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
     "o200k_base": "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
@@ -29,7 +31,7 @@ def tiktoken_cache_dir() -> Path:
     configured = os.environ.get("TIKTOKEN_CACHE_DIR")
     if configured:
         return Path(configured)
-    path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "policybot" / "tiktoken"
+    path = user_cache_dir() / "tiktoken"
     os.environ["TIKTOKEN_CACHE_DIR"] = str(path)
     return path
 

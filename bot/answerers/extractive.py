@@ -36,9 +36,9 @@ KEEP_RATIO = 0.7  # keep sentences of the best passage scoring at least this sha
 OTHER_PASSAGE_RATIO = 0.8  # … and of another passage, at least this share
 LIST_BONUS = 0.5  # a "which are…" question prefers sentences that enumerate (A、B、C)
 LOWER_RANK_FACTOR = 0.9  # sentences of the second and third passages
-SENTENCE_CHARS = (
-    20  # a unit this long, or ending with one of SENTENCE_STOPS, is a sentence (not a label or name)
-)
+NOT_COUNTS = ("5G", "4G", "IPv6", "PUE")  # names with digits in them, not figures
+# a unit this long, or ending with one of SENTENCE_STOPS, is a sentence (not a label or a name)
+SENTENCE_CHARS = 20
 # a closing bracket ends a sentence's note ("…。(省广电局负责)") or a bracketed line such as a period "(2021—2023年)"
 SENTENCE_STOPS = ("。", "；", "！", "？", ";", "!", "?", "）", ")")
 LABEL_SHARE_MIN = 0.4  # a list question names a section when it repeats this share of the section's name
@@ -142,7 +142,7 @@ class ExtractiveAnswerer:
         if (
             analysis.wants_quantity
             and not analysis.wants_list
-            and not any(has_number(u.text, ignore=("5G", "4G", "IPv6", "PUE")) for u in draft.units)
+            and not any(has_number(u.text, ignore=NOT_COUNTS) for u in draft.units)
         ):
             return Draft(refusal_reason="文件中没有给出所问的具体数字")
         return draft
@@ -394,7 +394,7 @@ def _counted_in(noun: str, units: Sequence[Unit]) -> bool:
     """True unless a chosen unit names the counted noun and no clause naming it has a number: the sentence then
     counts something else ("充電樁和加氫站、特高壓…支撐有力,…形成50個以上…" for "多少座加氢站")."""
     clauses = [c for u in units for c in _CLAUSE_BREAK.split(compact(to_simplified(u.text))) if noun in c]
-    return not clauses or any(has_number(c, ignore=("5G", "4G", "IPv6", "PUE")) for c in clauses)
+    return not clauses or any(has_number(c, ignore=NOT_COUNTS) for c in clauses)
 
 
 def _is_sentence(unit: Unit) -> bool:
@@ -405,17 +405,21 @@ def _is_sentence(unit: Unit) -> bool:
 
 
 def _bodies_not_named(question: str, units: Sequence[Unit], snapshot: IndexSnapshot) -> list[str]:
-    """The government bodies the question names that no document of the answer mentions."""
+    """The government bodies the question names that no document of the answer mentions (the documents' text is
+    only read for a question that names one)."""
+    bodies = named_bodies(question)
+    if not bodies:
+        return []
     texts = [
         compact(snapshot.documents.get(d, {}).get("text", ""))
         for d in dict.fromkeys(u.chunk.doc_id for u in units)
     ]
-    return [body for body in named_bodies(question) if not any(body in text for text in texts)]
+    return [body for body in bodies if not any(body in text for text in texts)]
 
 
 def _label_share(label: str, question: str) -> float:
     """The share of a section's name that the question repeats in one piece (its longest run of characters
-    found in the question, at least two): 1.0 for "保障措施有哪些" under 保障措施, 0.2 when only 设施 of
+    found in the question, at least two): 1.0 for "基本原则是哪几条" under 基本原则, 0.2 when only 设施 of
     信息基础设施建设行动 is in it."""
     longest = 0
     for i in range(len(label)):
