@@ -283,9 +283,12 @@ class AnswerChain:
             state.decision = GateDecision(False, 0.0, {}, "没有检索到相关条文")
         else:
             state.decision = self.gate.decide(self.gate_features(state))
-            if not state.decision.answerable and _retrievers_agree(state.passages):
+            agreeing = state.decision.features.get("log_terms", 0.0) > 0 and _retrievers_agree(state.passages)
+            if not state.decision.answerable and agreeing:
                 # the word-based and the meaning-based retriever independently put the same passage first: the
-                # question is about it, however differently it is worded (paraphrase, English, colloquial)
+                # question is about it, however differently it is worded (paraphrase, English, colloquial). Not
+                # when the question has no content word the library knows: then the word-based retriever matched
+                # only names (a place, a document's title words) and its agreeing says nothing
                 state.decision = GateDecision(
                     True, state.decision.score, {**state.decision.features, "agree": 1.0}
                 )

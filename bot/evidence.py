@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.bilingual import chinese_terms
 from retrieval.chunking import Chunk, heading_label, heading_level
 from retrieval.embeddings import SIMILARITY_DECIMALS
 from retrieval.index import IndexSnapshot
@@ -22,6 +23,7 @@ from retrieval.lexical import SYNONYMS, english_terms, tokenize
 from retrieval.normalize import compact
 
 log = logging.getLogger(__name__)
+ALTERNATIVES = "|"  # a term "A|B" (the readings of one English word) is present when A or B is
 SENTENCE_VECTORS_FILE = "sentence_vectors.npz"
 # a sentence ends at its stop (and closing quotes); a parenthetical right after the stop is the sentence's own note
 # ("…全覆盖。(省通信管理局、省工业和信息化厅分工负责)" names who is responsible for what comes before it)
@@ -304,6 +306,13 @@ def salient_terms(
                 terms.update((part, weights.weight(part)) for part in parts)
                 continue
         terms[term] = weights.weight(term)
+    if corpus_vocabulary is not None and split_compounds:
+        # an English question's words as the library writes them ("computing power" → 算力); the readings of
+        # one English word are one term, present when any of them is
+        for readings in chinese_terms(question, corpus_vocabulary.__contains__):
+            fresh = [r for r in readings if r not in weights.generic]
+            if fresh and not any(r in terms for r in readings):  # the glossary read this word already
+                terms[ALTERNATIVES.join(fresh)] = max(weights.weight(r) for r in fresh)
     return terms
 
 
@@ -341,6 +350,8 @@ def _unquoted(text: str) -> str:
 
 
 def _present(term: str, haystack: str) -> bool:
+    if ALTERNATIVES in term:
+        return any(_present(alt, haystack) for alt in term.split(ALTERNATIVES))
     term = _unquoted(term)
     return term in haystack or any(_unquoted(alt) in haystack for alt in SYNONYMS.get(term, ()))
 

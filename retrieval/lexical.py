@@ -16,6 +16,7 @@ import bm25s
 import jieba
 import numpy as np
 
+from retrieval import bilingual
 from retrieval.cache import user_cache_dir
 from retrieval.normalize import normalize_for_matching
 
@@ -212,6 +213,7 @@ def warm_up() -> None:
     with _jieba_lock:
         _tokenizer()
     _glossary()
+    bilingual.warm_up()
 
 
 def words(text: str) -> list[str]:
