@@ -12,7 +12,8 @@ from retrieval.places import SCOPE_WORDS, canonical_place, gazetteer, place_name
 
 _LIST = re.compile(
     r"哪些|哪几|有几|几个|几项|几条|几方面|包括什么|包括哪|分别|列出|列举|都有什么|主要有|"
-    r"what are|list|which (?:are|areas|principles|measures)"
+    r"哪[两二三四五六七八九十]+[个项条类种大方份件点座家]|"
+    r"what are|list|which (?:are|areas|principles|measures|two|three|four|five|six|seven|eight|nine|ten)"
 )
 _QUANTITY = re.compile(r"多少|几成|比例|占比|百分之|how many|how much|what percentage|数量")
 _MONEY = re.compile(
@@ -114,6 +115,7 @@ class QuestionAnalysis:
     ordinal: int | None
     looks_like_follow_up: bool
     compares: bool = False  # asks about several places/levels side by side ("苏州和全省分别…")
+    items_asked: int | None = None  # "哪四个" / "which three": the answer lists that many items
 
 
 # the words that stand where the answer would stand ("要打造什么算力中心" → "要打造X算力中心")
@@ -134,9 +136,11 @@ def cloze_contexts(question: str) -> tuple[str, str] | None:
 
 def _ordinal(text: str) -> int | None:
     match = _ORDINAL.search(text)
-    if not match:
-        return None
-    token = match.group(1)
+    return _ordinal_number(match.group(1)) if match else None
+
+
+def _ordinal_number(token: str) -> int | None:
+    """一 → 1, 十二 → 12, 7 → 7."""
     if token.isdigit():
         return int(token)
     if token == "十":
@@ -244,4 +248,23 @@ def analyze(question: str) -> QuestionAnalysis:
         ordinal=_ordinal(norm),
         looks_like_follow_up=bool(_FOLLOW_UP.search(norm) or _FOLLOW_UP.search(lowered)) or len(norm) <= 6,
         compares=compares(question),
+        items_asked=_items_asked(norm, lowered),
     )
+
+
+_ITEMS_ASKED = re.compile(r"哪([两二三四五六七八九十]+)[个项条类种大方份件点座家]")
+_ENGLISH_COUNTS = {
+    w: n
+    for n, w in enumerate(["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"], start=2)
+}
+_ITEMS_ASKED_EN = re.compile(rf"\bwhich ({'|'.join(_ENGLISH_COUNTS)})\b")
+
+
+def _items_asked(norm: str, lowered: str) -> int | None:
+    """How many items a list question asks for ("是哪四个", "哪三类", "which two"), or None."""
+    match = _ITEMS_ASKED.search(norm)
+    if match:
+        token = match.group(1)
+        return 2 if token == "两" else _ordinal_number(token)
+    english = _ITEMS_ASKED_EN.search(lowered)
+    return _ENGLISH_COUNTS[english.group(1)] if english else None

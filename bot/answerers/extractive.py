@@ -251,6 +251,8 @@ class ExtractiveAnswerer:
                 label = compact(strip_numbering(parent[-1]))
                 if not analysis.ordinal and _label_share(label, asked) < LABEL_SHARE_MIN:
                     continue  # the question does not name this section: the enumeration in a sentence answers
+                if analysis.items_asked and len(children) != analysis.items_asked:
+                    continue  # "哪三类" is not answered by a section of two items
                 if analysis.ordinal:
                     if analysis.ordinal > len(children):
                         return Draft(refusal_reason=f"该部分只有{len(children)}项")

@@ -161,3 +161,19 @@ def test_retrievers_agreeing_on_a_place_name_alone_do_not_make_a_question_releva
     state = service.chain.runnable.invoke(ChainState(question=question))
     assert state.refused
     assert state.decision is not None and "agree" not in state.decision.features
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "淄博说的四强产业具体是哪四个？",
+        "淄博的“四强”产业，是哪四大产业？",
+        "Which four industries are Zibo's four strong ones?",
+    ],
+)
+def test_which_n_is_a_list_question_answered_by_an_enumeration_of_n(
+    service: AssistantService, question: str
+) -> None:
+    # "哪四个" asks for four items: the sentence that names the four leads, not one that only mentions the group
+    answer = answered(service, question, "新材料", "新医药", "智能装备", "电子信息")
+    assert "新材料" in answer.citations[0].quote or "新材料" in answer.citations[1].quote

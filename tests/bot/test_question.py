@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.question import analyze, cloze_contexts, mentioned_places, place_names
 
 
@@ -59,3 +61,25 @@ def test_a_place_before_a_kind_of_document_designates_it() -> None:
     assert analysis.places == ("淄博", "山东") and analysis.designated == ("淄博",)
     assert analyze("青島市實施方案的目標是什麼？").designated == ("青岛",)  # traditional, suffix dropped
     assert analyze("What does the Zibo plan say about hydrogen?").places == ("淄博",)
+
+
+@pytest.mark.parametrize(
+    ("question", "count"),
+    [
+        ("这个计划的保障措施是哪三项？", 3),
+        ("新型基础设施分哪三类", 3),
+        ("四強產業是哪四個？", 4),
+        ("主要任务是哪十二项？", 12),
+        ("省里发了哪两份文件", 2),
+        ("Which two documents does the plan cite?", 2),
+        ("保障措施有哪些？", None),
+        ("第三项是什么？", None),
+        ("哪一个文件规定了这个？", None),
+    ],
+)
+def test_a_list_question_can_say_how_many_items_it_asks_for(question: str, count: int | None) -> None:
+    analysis = analyze(question)
+    assert analysis.items_asked == count
+    if count:
+        assert analysis.wants_list
+
