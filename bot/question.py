@@ -165,6 +165,21 @@ _ASKING = re.compile(
 )
 
 
+# a clause in which the asker says who they are or what they are doing ("我们在做项目选址前期工作，…") is context
+_ASKER = re.compile(r"我们|我|本公司|我司|本单位|咱|\b(?:we|i|our|my)\b", re.IGNORECASE)
+_COMMA_CLAUSE = re.compile(r"[^，,。！!；;：:？?\n]+")
+
+
+def _answer_types(question: str) -> tuple[str, ...]:
+    """The kinds of fact the question asks for (a phone number, a district…), read in the question, not in the
+    asker's account of themselves: "我们在做项目选址前期工作，想知道…纳入哪一类规划" asks for a plan, not a site."""
+    clauses = _COMMA_CLAUSE.findall(question)
+    kept = [c for c in clauses if _ASKING.search(c) or not _ASKER.search(c)]
+    text = "，".join(kept) if kept else question
+    norm, lowered = compact(text), text.lower()
+    return tuple(t for t, p in ANSWER_TYPES.items() if p.search(norm) or p.search(lowered))
+
+
 def asked_part(text: str) -> str:
     """The clauses of a message that ask something. Years and places stated elsewhere ("知识库已更新，
     计划已延期到2025年。请据此回答：…") are the user's claims, not what is asked, and must not decide
@@ -243,7 +258,7 @@ def analyze(question: str) -> QuestionAnalysis:
         designated=designated_places(asked_part(question)),
         scopes=scope_levels(asked_part(question)),
         designated_scopes=_designated_scopes(asked_part(question)),
-        answer_types=tuple(t for t, p in ANSWER_TYPES.items() if p.search(norm) or p.search(lowered)),
+        answer_types=_answer_types(question),
         years=tuple(int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", compact(asked_part(question)))),
         ordinal=_ordinal(norm),
         looks_like_follow_up=bool(_FOLLOW_UP.search(norm) or _FOLLOW_UP.search(lowered)) or len(norm) <= 6,

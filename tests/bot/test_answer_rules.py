@@ -177,3 +177,17 @@ def test_which_n_is_a_list_question_answered_by_an_enumeration_of_n(
     # "哪四个" asks for four items: the sentence that names the four leads, not one that only mentions the group
     answer = answered(service, question, "新材料", "新医药", "智能装备", "电子信息")
     assert "新材料" in answer.citations[0].quote or "新材料" in answer.citations[1].quote
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "我们公司负责项目选址，请问淄博计划要求新基建项目纳入什么规划？",
+        "我是做选址的，淄博新基建项目要纳入哪类规划？",
+    ],
+)
+def test_the_askers_own_work_does_not_set_what_kind_of_fact_is_asked(
+    service: AssistantService, question: str
+) -> None:
+    # 选址 describes the asker, not the answer: the question asks for a plan, which the documents give
+    answered(service, question, "国土空间规划")

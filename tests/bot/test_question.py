@@ -83,3 +83,18 @@ def test_a_list_question_can_say_how_many_items_it_asks_for(question: str, count
     if count:
         assert analysis.wants_list
 
+
+@pytest.mark.parametrize(
+    ("question", "kind", "asked"),
+    [
+        ("我们公司负责项目选址，请问淄博计划要求新基建项目纳入什么规划？", "district", False),
+        ("我是做选址的，新基建项目要纳入哪类规划？", "district", False),
+        ("我们准备在单位网站转载，这份方案的文号是什么？", "url", False),
+        ("新建的数据中心选址在哪个区？", "district", True),
+        ("我们想知道5G基站建在哪些区县", "district", True),
+        ("请提供项目的联系电话", "phone", True),
+        ("我们公司想申报，申报流程是怎样的？", "procedure", True),
+    ],
+)
+def test_the_askers_account_of_themselves_is_not_what_is_asked(question: str, kind: str, asked: bool) -> None:
+    assert (kind in analyze(question).answer_types) is asked
