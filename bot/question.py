@@ -116,6 +116,7 @@ class QuestionAnalysis:
     looks_like_follow_up: bool
     compares: bool = False  # asks about several places/levels side by side ("苏州和全省分别…")
     items_asked: int | None = None  # "哪四个" / "which three": the answer lists that many items
+    wants_year: bool = False  # "哪一年建成", "which year": the answer must name a year
 
 
 # the words that stand where the answer would stand ("要打造什么算力中心" → "要打造X算力中心")
@@ -264,7 +265,11 @@ def analyze(question: str) -> QuestionAnalysis:
         looks_like_follow_up=bool(_FOLLOW_UP.search(norm) or _FOLLOW_UP.search(lowered)) or len(norm) <= 6,
         compares=compares(question),
         items_asked=_items_asked(norm, lowered),
+        wants_year=bool(_YEAR_ASKED.search(norm) or _YEAR_ASKED.search(lowered)),
     )
+
+
+_YEAR_ASKED = re.compile(r"哪一?年|何年|which year|what year|in what year")
 
 
 _ITEMS_ASKED = re.compile(r"哪([两二三四五六七八九十]+)[个项条类种大方份件点座家]")

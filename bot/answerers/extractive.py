@@ -64,6 +64,7 @@ _METADATA_LINES: dict[str, tuple[str, ...]] = {
     "status": ("时效性",),
     "topic": ("主题分类",),
 }
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _DEADLINE = re.compile(r"到\s*\d{4}\s*年")
 _PERIOD = re.compile(r"[(（]\s*\d{4}\s*[-—–]\s*\d{4}\s*年\s*[)）]")
 
@@ -129,6 +130,12 @@ class ExtractiveAnswerer:
         for kind in analysis.answer_types:
             if not any(ANSWER_TYPE_EVIDENCE[kind].search(u.compact) for u in draft.units):
                 return Draft(refusal_reason=f"文件中没有给出所问的{ANSWER_TYPE_NAMES[kind]}")
+        if analysis.wants_year and not any(
+            _YEAR.search(u.text) or _YEAR.search(_document_title(snapshot, u.chunk.doc_id))
+            for u in draft.units
+        ):
+            # "…登陆站哪一年建成" answered by the sentence about the station: the year is not given
+            return Draft(refusal_reason="文件中没有给出所问的年份")
         counting = analysis.wants_quantity and not analysis.wants_list
         years = [y for y in analysis.years if counting and not any(str(y) in u.text for u in draft.units)]
         if years:
@@ -417,6 +424,11 @@ def _bodies_not_named(question: str, units: Sequence[Unit], snapshot: IndexSnaps
         for d in dict.fromkeys(u.chunk.doc_id for u in units)
     ]
     return [body for body in bodies if not any(body in text for text in texts)]
+
+
+def _document_title(snapshot: IndexSnapshot, doc_id: str) -> str:
+    entry = snapshot.documents.get(doc_id)
+    return str(entry["summary"].get("title", "")) if entry else ""
 
 
 def _label_share(label: str, question: str) -> float:

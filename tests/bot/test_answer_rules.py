@@ -191,3 +191,27 @@ def test_the_askers_own_work_does_not_set_what_kind_of_fact_is_asked(
 ) -> None:
     # 选址 describes the asker, not the answer: the question asks for a plan, which the documents give
     answered(service, question, "国土空间规划")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "青岛的海底光缆登陆站哪一年能建好？",
+        "青島國際通信業務出入口局哪一年建成？",
+        "中美跨太平洋光缆扩容是哪年完成的？",
+    ],
+)
+def test_a_year_the_documents_do_not_give_is_refused(service: AssistantService, question: str) -> None:
+    # the sentence about the station says what is to be done, not when: the year asked for is not in the documents
+    assert "年份" in (refused(service, question).refusal_reason or "")
+
+
+@pytest.mark.parametrize(
+    ("question", "year"),
+    [
+        ("淄博计划要在哪一年基本形成新基建总体格局？", "2023"),
+        ("千兆宽带示范小区6000个要在哪一年建成？", "2022"),
+    ],
+)
+def test_a_year_the_documents_give_is_answered(service: AssistantService, question: str, year: str) -> None:
+    answered(service, question, year)

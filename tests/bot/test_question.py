@@ -98,3 +98,17 @@ def test_a_list_question_can_say_how_many_items_it_asks_for(question: str, count
 )
 def test_the_askers_account_of_themselves_is_not_what_is_asked(question: str, kind: str, asked: bool) -> None:
     assert (kind in analyze(question).answer_types) is asked
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("登陆站哪一年建成？", True),
+        ("哪年完成？", True),
+        ("In which year will it open?", True),
+        ("到2023年要实现什么目标？", False),
+        ("这一年要新建多少基站？", False),
+    ],
+)
+def test_a_question_can_ask_for_a_year(question: str, asked: bool) -> None:
+    assert analyze(question).wants_year is asked
