@@ -35,7 +35,10 @@ DENSE_SHARE = 0.5  # weight of the (min-max scaled) dense similarity beside the 
 KEEP_RATIO = 0.7  # keep sentences of the best passage scoring at least this share of the best one
 OTHER_PASSAGE_RATIO = 0.8  # … and of another passage, at least this share
 LIST_BONUS = 0.5  # a "which are…" question prefers sentences that enumerate (A、B、C)
-LOWER_RANK_FACTOR = 0.9  # sentences of the second and third passages
+LOWER_RANK_FACTOR = 0.9  # sentences of the passages after the first
+# sentences are chosen from this many of the best passages (and from any passage that restates the question) …
+SENTENCE_PASSAGES = 4
+SUPPORT_PASSAGES = 3  # … but only sentences of the first three support an answer that another passage leads
 NOT_COUNTS = ("5G", "4G", "IPv6", "PUE")  # names with digits in them, not figures
 # a unit this long, or ending with one of SENTENCE_STOPS, is a sentence (not a label or a name)
 SENTENCE_CHARS = 20
@@ -43,7 +46,7 @@ SENTENCE_CHARS = 20
 SENTENCE_STOPS = ("。", "；", "！", "？", ";", "!", "?", "）", ")")
 LABEL_SHARE_MIN = 0.4  # a list question names a section when it repeats this share of the section's name
 CLOZE_MIN = 6  # characters around the question word a sentence must repeat to count as restating it
-CLOZE_BONUS = 1.0  # … and then it leads the answer (from any of the passages, not only the first three)
+CLOZE_BONUS = 1.0  # … and then it leads the answer (from any of the passages, not only the first few)
 ANSWER_TYPE_NAMES = {
     "phone": "联系电话",
     "url": "网址",
@@ -173,7 +176,7 @@ class ExtractiveAnswerer:
                 if unit.text.startswith("【片段") or unit.is_heading or is_ancestor_heading(unit):
                     continue
                 cloze = cloze_match(contexts, unit)
-                if rank < 3 or cloze >= CLOZE_MIN:
+                if rank < SENTENCE_PASSAGES or cloze >= CLOZE_MIN:
                     candidates.append((rank, unit))
                     restating.append(cloze if cloze >= CLOZE_MIN else 0)
         if not candidates:
@@ -185,7 +188,13 @@ class ExtractiveAnswerer:
             raw = similarity([unit for _, unit in candidates])
             spread = float(raw.max() - raw.min())
             dense = (raw - raw.min()) / spread if spread > 1e-6 else np.zeros(len(candidates))
-        rank_factor = np.array([1.0 if rank == 0 else LOWER_RANK_FACTOR for rank, _ in candidates])
+        # the second and third passages' sentences count 0.9, later passages' 0.81 (the order of retrieval is evidence)
+        rank_factor = np.array(
+            [
+                1.0 if rank == 0 else LOWER_RANK_FACTOR ** (1 if rank < SUPPORT_PASSAGES else 2)
+                for rank, _ in candidates
+            ]
+        )
         listing = np.array([bool(ENUMERATION.search(u.text)) for _, u in candidates], dtype=float)
         cloze_bonus = CLOZE_BONUS * np.minimum(np.array(restating, dtype=float) / (2 * CLOZE_MIN), 1.0)
         scores = (
@@ -207,6 +216,8 @@ class ExtractiveAnswerer:
             needed = KEEP_RATIO if unit.chunk.chunk_id == best_chunk else OTHER_PASSAGE_RATIO
             if len(chosen) >= self.max_units - 1:
                 break
+            if chosen and candidates[i][0] >= SUPPORT_PASSAGES and unit.chunk.chunk_id != best_chunk:
+                continue  # a lower-ranked passage may hold the answer, not add to another passage's
             if scores[i] >= needed * best and (
                 unit.chunk.chunk_id == best_chunk or _adds_terms(terms, unit, chosen)
             ):
