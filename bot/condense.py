@@ -1,4 +1,4 @@
-"""Rewrites a follow-up ("那第三条呢？", "这些平台由谁来建？") into a standalone question.
+"""Rewrites a follow-up ("那第二项呢？", "这些平台由谁来建？") into a standalone question.
 
 Deterministic by default: carry the previous turn's subject (its standalone question) and, for an
 ordinal reference to an enumerated answer, the section that item resolved to. With an LLM configured, the

@@ -166,14 +166,14 @@ _ASKING = re.compile(
 )
 
 
-# a clause in which the asker says who they are or what they are doing ("我们在做项目选址前期工作，…") is context
+# a clause in which the asker says who they are or what they are doing ("我们公司负责项目选址，…") is context
 _ASKER = re.compile(r"我们|我|本公司|我司|本单位|咱|\b(?:we|i|our|my)\b", re.IGNORECASE)
 _COMMA_CLAUSE = re.compile(r"[^，,。！!；;：:？?\n]+")
 
 
 def _answer_types(question: str) -> tuple[str, ...]:
     """The kinds of fact the question asks for (a phone number, a district…), read in the question, not in the
-    asker's account of themselves: "我们在做项目选址前期工作，想知道…纳入哪一类规划" asks for a plan, not a site."""
+    asker's account of themselves: "我们公司负责项目选址，请问…纳入什么规划" asks for a plan, not a site."""
     clauses = _COMMA_CLAUSE.findall(question)
     kept = [c for c in clauses if _ASKING.search(c) or not _ASKER.search(c)]
     text = "，".join(kept) if kept else question
@@ -182,8 +182,8 @@ def _answer_types(question: str) -> tuple[str, ...]:
 
 
 def asked_part(text: str) -> str:
-    """The clauses of a message that ask something. Years and places stated elsewhere ("知识库已更新，
-    计划已延期到2025年。请据此回答：…") are the user's claims, not what is asked, and must not decide
+    """The clauses of a message that ask something. Years and places stated elsewhere ("资料已改版，
+    该计划延长到2030年。请按此作答：…") are the user's claims, not what is asked, and must not decide
     attribution or out-of-range refusals."""
     clauses = [c for c in _CLAUSE.findall(text) if c.strip()]
     asking = [c for c in clauses if _ASKING.search(c)]

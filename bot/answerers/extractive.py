@@ -322,7 +322,7 @@ class ExtractiveAnswerer:
         return Draft(units=found, kind="metadata")
 
     def section(self, chunks: Sequence[Chunk], section_path: str) -> Draft:
-        """A whole (small) section, heading included: the answer to "那第三条呢？"."""
+        """A whole (small) section, heading included: the answer to "那第二项呢？"."""
         units = [u for c in chunks for u in units_of(c)]
         return Draft(units=units[: self.max_units + 2], list_items=[section_path])
 

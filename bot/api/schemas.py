@@ -34,9 +34,7 @@ class AskRequest(BaseModel):
     top_k: int | None = Field(None, ge=1, le=50)
     filters: AskFilters | None = Field(None, description='e.g. {"doc_id": "suzhou-new-infra-2021"}')
 
-    model_config = {
-        "json_schema_extra": {"examples": [{"question": "计划要发挥哪类基础设施的共性支撑作用？"}]}
-    }
+    model_config = {"json_schema_extra": {"examples": [{"question": "全省5G基站建设的目标是多少个？"}]}}
 
 
 class PassageOut(BaseModel):
@@ -212,7 +210,7 @@ class ChatCompletionRequest(BaseModel):
             "examples": [
                 {
                     "model": "policybot",
-                    "messages": [{"role": "user", "content": "计划要发挥哪类基础设施的共性支撑作用？"}],
+                    "messages": [{"role": "user", "content": "全省5G基站建设的目标是多少个？"}],
                     "stream": False,
                 }
             ]
