@@ -307,7 +307,7 @@ def salient_terms(
                 continue
         terms[term] = weights.weight(term)
     if corpus_vocabulary is not None and split_compounds:
-        # an English question's words as the library writes them ("computing power" → 算力); the readings of
+        # an English question's words as the library writes them ("bandwidth" → 带宽); the readings of
         # one English word are one term, present when any of them is
         for readings in chinese_terms(question, corpus_vocabulary.__contains__):
             fresh = [r for r in readings if r not in weights.generic]

