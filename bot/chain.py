@@ -283,8 +283,8 @@ class AnswerChain:
             state.decision = GateDecision(False, 0.0, {}, "没有检索到相关条文")
         else:
             state.decision = self.gate.decide(self.gate_features(state))
-            agreeing = state.decision.features.get("log_terms", 0.0) > 0 and _retrievers_agree(state.passages)
-            if not state.decision.answerable and agreeing:
+            knows_a_word = state.decision.features.get("log_terms", 0.0) > 0
+            if not state.decision.answerable and knows_a_word and _retrievers_agree(state.passages):
                 # the word-based and the meaning-based retriever independently put the same passage first: the
                 # question is about it, however differently it is worded (paraphrase, English, colloquial). Not
                 # when the question has no content word the library knows: then the word-based retriever matched

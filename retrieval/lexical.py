@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 import re
 import threading
 from collections.abc import Sequence
@@ -17,7 +16,7 @@ import jieba
 import numpy as np
 
 from retrieval import bilingual
-from retrieval.cache import user_cache_dir
+from retrieval.cache import user_cache_dir, write_atomically
 from retrieval.normalize import normalize_for_matching
 
 
@@ -184,7 +183,7 @@ def _tokenizer() -> jieba.Tokenizer:
         if len(word) > 1 and not word.isascii() and not tokenizer.FREQ.get(word):
             tokenizer.add_word(word)
     tokenizer.initialize()
-    _write_atomically(cache, marshal.dumps((tokenizer.FREQ, tokenizer.total, tokenizer.user_word_tag_tab)))
+    write_atomically(cache, marshal.dumps((tokenizer.FREQ, tokenizer.total, tokenizer.user_word_tag_tab)))
     return tokenizer
 
 
@@ -197,16 +196,6 @@ def _prefix_cache_file() -> Path:
     key.update(POLICY_TERMS.read_bytes())
     key.update(SYNONYMS_FILE.read_bytes())
     return user_cache_dir() / f"jieba-{key.hexdigest()[:16]}.marshal"
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        partial.write_bytes(data)
-        os.replace(partial, path)
-    except OSError:
-        pass  # a read-only home: jieba builds its dictionary on every start instead
 
 
 def warm_up() -> None:

@@ -134,10 +134,9 @@ class ExtractiveAnswerer:
             if not any(ANSWER_TYPE_EVIDENCE[kind].search(u.compact) for u in draft.units):
                 return Draft(refusal_reason=f"文件中没有给出所问的{ANSWER_TYPE_NAMES[kind]}")
         if analysis.wants_year and not any(
-            _YEAR.search(u.text) or _YEAR.search(_document_title(snapshot, u.chunk.doc_id))
-            for u in draft.units
+            _YEAR.search(u.text) or _YEAR.search(u.chunk.title) for u in draft.units
         ):
-            # "…登陆站哪一年建成" answered by the sentence about the station: the year is not given
+            # "那座桥哪年完工" answered by a sentence about the bridge that gives no date: the year is not given
             return Draft(refusal_reason="文件中没有给出所问的年份")
         counting = analysis.wants_quantity and not analysis.wants_list
         years = [y for y in analysis.years if counting and not any(str(y) in u.text for u in draft.units)]
@@ -435,11 +434,6 @@ def _bodies_not_named(question: str, units: Sequence[Unit], snapshot: IndexSnaps
         for d in dict.fromkeys(u.chunk.doc_id for u in units)
     ]
     return [body for body in bodies if not any(body in text for text in texts)]
-
-
-def _document_title(snapshot: IndexSnapshot, doc_id: str) -> str:
-    entry = snapshot.documents.get(doc_id)
-    return str(entry["summary"].get("title", "")) if entry else ""
 
 
 def _label_share(label: str, question: str) -> float:
