@@ -443,10 +443,11 @@ class AnswerChain:
             state.notices.append(MODEL_REFUSED_NOTICE)
             return
         quotes = [c.quote for c in state.citations[: len(used)]]
-        # document titles and fields are shown with the extract: the lead may repeat them
-        shown = " ".join([facts, *dict.fromkeys(c.title for c in state.citations)])
-        lead = attribute(lead, quotes, shown, question)
-        check = check_lead(lead, quotes, shown, question)
+        # document titles and fields are shown with the extract: the lead may repeat them (a title only beside
+        # the sentences of its own document)
+        titles = [c.title for c in state.citations[: len(used)]]
+        lead = attribute(lead, quotes, facts, question, titles)
+        check = check_lead(lead, quotes, facts, question, titles)
         if not check.ok:
             # the user is told that a lead was not shown, never what it said (it may hold the unsupported claim)
             log.info("lead rejected: %s", "; ".join(check.problems))

@@ -8,11 +8,14 @@ cited sentences do not, is not shown)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 from bot.prompts import LEAD_DECLINE
 from bot.verify import MARKER, Verification, facts_in, normalise_dates, verify
+from retrieval import lexical
 from retrieval.normalize import compact, to_simplified
 
 MAX_SENTENCES = 2
@@ -55,21 +58,31 @@ ATTRIBUTION_MIN = (
 _RUN = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]+")
 
 
-def _pairs(text: str) -> set[str]:
-    """Adjacent character pairs within each run of letters/digits/Chinese (not across punctuation)."""
+@functools.lru_cache(maxsize=4096)
+def _pairs(text: str) -> frozenset[str]:
+    """Adjacent character pairs within the words of a text (jieba's search mode, which also gives the shorter
+    words inside long ones), not across punctuation or from one word into the next: "把物流纳入" holds 物流
+    and 纳入, not the 把物 and 流纳 that would make a reworded sentence look unlike its source."""
     runs = _RUN.findall(normalise_dates(compact(text)).lower())
-    return {run[i : i + 2] for run in runs for i in range(len(run) - 1)}
+    return frozenset(
+        word[i : i + 2] for run in runs for word in lexical.search_words(run) for i in range(len(word) - 1)
+    )
 
 
-def attribute(lead: str, evidence: Sequence[str], shown: str = "", question: str = "") -> str:
+def attribute(
+    lead: str, evidence: Sequence[str], shown: str = "", question: str = "", titles: Sequence[str] = ()
+) -> str:
     """The lead with its sources made explicit. A sentence keeps its markers when they are evidence numbers and
     the sentences they name hold its facts and (for Chinese) at least half of its own wording; otherwise (no
     marker, a number the evidence does not have, small models copy the example's, or the heading or title line
     cited instead of the sentence under it) it gets the [n] of the evidence sentence that holds all its facts and
     most of its wording, or its facts alone when only one sentence has them all. Wording is counted in character
     pairs, without those of the question and of `shown` (the titles printed with the extract). A sentence no
-    evidence sentence covers stays uncited, and the check then rejects the lead."""
+    evidence sentence covers stays uncited, and the check then rejects the lead. `shown` is the document fields
+    printed with the extract and `titles[n-1]` (when given) the title of sentence [n]'s document: a sentence
+    that names a document is held only by that document's sentences (without `titles`, `shown` holds them)."""
     out = []
+    fields, shown = shown, _shown(shown, titles)
     chinese = _chinese(lead)
     for sentence in sentences(lead):
         numbers = _markers(sentence)
@@ -78,7 +91,8 @@ def attribute(lead: str, evidence: Sequence[str], shown: str = "", question: str
         if numbers and all(1 <= n <= len(evidence) for n in numbers):
             cited = [evidence[n - 1] for n in numbers]
             held = set().union(*(facts_in(e) for e in cited))
-            if facts <= held and (not chinese or _covered(pairs, " ".join(cited)) >= ATTRIBUTION_MIN):
+            wording = _cited(numbers, evidence, fields, titles)
+            if facts <= held and (not chinese or _covered(pairs, wording) >= ATTRIBUTION_MIN):
                 out.append(sentence)
                 continue
         sentence = MARKER.sub("", sentence)
@@ -96,7 +110,7 @@ MAX_SOURCES = (
 )
 
 
-def _sources(pairs: set[str], facts: set[str], evidence: Sequence[str]) -> list[int]:
+def _sources(pairs: AbstractSet[str], facts: set[str], evidence: Sequence[str]) -> list[int]:
     """The evidence sentences (0-based, in order) a sentence comes from: the one that holds all its facts and
     at least half of its wording, else the fewest (greedily, up to MAX_SOURCES) that together do; or, for a
     sentence with facts, the only sentence that holds them all. Empty when nothing holds it."""
@@ -108,9 +122,8 @@ def _sources(pairs: set[str], facts: set[str], evidence: Sequence[str]) -> list[
     while len(chosen) < MAX_SOURCES and pairs:
         gains = {k: len((pairs & _pairs(e)) - covered) for k, e in enumerate(evidence) if k not in chosen}
         best = max(gains, key=gains.__getitem__, default=None)
-        # past half the wording, another sentence joins only for a part of its own (a further list item)
-        enough = len(covered) >= ATTRIBUTION_MIN * len(pairs)
-        if best is None or gains[best] < (3 if enough else 2 if chosen else 1):
+        # a further sentence joins only for a part of its own (a further list item: a word or more)
+        if best is None or gains[best] < (2 if chosen else 1):
             break
         chosen.append(best)
         covered |= pairs & _pairs(evidence[best])
@@ -135,25 +148,31 @@ def is_yes_no(question: str) -> bool:
     return bool(_YES_NO.search(to_simplified(question)))
 
 
-def _wording(sentence: str, question: str, shown: str) -> set[str]:
+def _wording(sentence: str, question: str, shown: str) -> AbstractSet[str]:
     """The sentence's own character pairs: without the question's and the shown titles'. A sentence that only
     restates the question is its own answer only to a yes/no question, and then all its wording (but the
-    titles') counts, so a restated false premise is not supported by its source; otherwise it is empty (no
+    titles') counts, so a restated false premise is not supported by its source. A sentence whose only
+    addition is a shown title or field (which document set a goal, the period) answers with it: all its pairs
+    beyond the question's count (the shown text holds them). Otherwise it is what little it adds, or empty (no
     answer: the check rejects it)."""
     new = _new_pairs(sentence, question, shown)
-    if len(new) >= RESTATED_PAIRS or not is_yes_no(question):
+    if len(new) >= RESTATED_PAIRS:
         return new
-    return _pairs(MARKER.sub("", sentence)) - _pairs(shown)
+    if is_yes_no(question):
+        own = _pairs(MARKER.sub("", sentence))
+        return (own - _pairs(shown)) or own  # a "yes" worded from the shown fields is checked against them
+    from_shown = _pairs(MARKER.sub("", sentence)) - _pairs(question)
+    return from_shown if len(from_shown) >= RESTATED_PAIRS else new
 
 
-def _covered(pairs: set[str], text: str) -> float:
+def _covered(pairs: AbstractSet[str], text: str) -> float:
     return len(pairs & _pairs(text)) / len(pairs) if pairs else 1.0
 
 
 SUPPORT_MIN = 0.5  # share of the lead's own words (not the question's) that its cited sentences hold
 
 
-def _new_pairs(lead: str, question: str, shown: str) -> set[str]:
+def _new_pairs(lead: str, question: str, shown: str) -> AbstractSet[str]:
     """The lead's character pairs that neither the question nor the shown titles and fields have."""
     return _pairs(MARKER.sub("", lead)) - _pairs(question) - _pairs(shown)
 
@@ -176,24 +195,40 @@ def support(lead: str, cited: str, question: str = "", shown: str = "") -> float
     return _covered(_wording(lead, question, shown), cited)
 
 
-def check_lead(lead: str, evidence: Sequence[str], facts: str = "", question: str = "") -> Verification:
-    """`evidence[n-1]` is the sentence [n]; `facts` holds document fields and titles shown beside the extract."""
+def _shown(facts: str, titles: Sequence[str]) -> str:
+    """Everything printed with the extract: the document fields and every cited document's title."""
+    return " ".join([facts, *dict.fromkeys(titles)]).strip()
+
+
+def _cited(numbers: Sequence[int], evidence: Sequence[str], facts: str, titles: Sequence[str]) -> str:
+    """What a sentence citing `numbers` may be worded from: those sentences, their documents' titles (all
+    shown titles when `titles` is not given, as `facts` then holds them) and the document fields."""
+    valid = [n for n in numbers if 1 <= n <= len(evidence)]
+    own = [titles[n - 1] for n in valid if n <= len(titles)]
+    return " ".join([*(evidence[n - 1] for n in valid), *own, facts])
+
+
+def check_lead(
+    lead: str, evidence: Sequence[str], facts: str = "", question: str = "", titles: Sequence[str] = ()
+) -> Verification:
+    """`evidence[n-1]` is the sentence [n]; `facts` holds the document fields shown beside the extract (and the
+    titles, when `titles` does not give the title of each sentence's document)."""
+    shown = _shown(facts, titles)
     if not lead:
         return Verification(False, ["the model wrote nothing"])
     if len(lead) > MAX_CHARS:
         return Verification(False, [f"the lead is {len(lead)} characters long (at most {MAX_CHARS})"])
-    check = verify(lead, evidence, facts=facts)
+    check = verify(lead, evidence, facts=shown)
     # sentence by sentence, against the sentences each one cites (a true sentence cannot carry another): what a
     # Chinese sentence adds to the question must be worded from them; a sentence that only restates the question
     # (a yes to a yes/no question, or no answer at all) must be worded from them as a whole
     for sentence in sentences(lead) if _chinese(lead) else []:
-        cited = " ".join(evidence[n - 1] for n in _markers(sentence) if 1 <= n <= len(evidence))
-        pairs = _wording(sentence, question, facts)
+        pairs = _wording(sentence, question, shown)
         if not pairs:
             check.ok = False
             check.problems.append(f"{sentence[:30]!r} only restates the question")
             continue
-        share = _covered(pairs, f"{cited} {facts}")
+        share = _covered(pairs, _cited(_markers(sentence), evidence, facts, titles))
         if share < SUPPORT_MIN:
             check.ok = False
             check.problems.append(

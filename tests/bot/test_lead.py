@@ -156,3 +156,47 @@ def test_a_list_summed_up_in_one_sentence_cites_each_item_it_names() -> None:
     question = "规划的保障措施有哪些？"
     lead = "保障措施包括建立健全协调机制和强化资金保障[1]。"
     assert attribute(lead, evidence, "", question) == "保障措施包括建立健全协调机制和强化资金保障[2][3]。"
+
+
+# two documents cited side by side (invented): which one set a goal is answered with its title
+TITLE_A = "某市数字经济发展规划(2024-2026年)"
+TITLE_B = "某省智慧农业实施方案(2023-2025年)"
+TWO_DOCUMENTS = ["培育数字经济龙头企业10家。", "建设智慧农场示范基地。"]
+
+
+def test_a_title_answers_which_document_but_only_its_own_sentence_holds_it() -> None:
+    question = "培育龙头企业这个目标是哪个文件提出的？"
+    titles = [TITLE_A, TITLE_B]
+    right = f"培育龙头企业这个目标是《{TITLE_A}》提出的[1]。"
+    assert check_lead(
+        attribute(right, TWO_DOCUMENTS, "", question, titles), TWO_DOCUMENTS, "", question, titles
+    ).ok
+    wrong = f"培育龙头企业这个目标是《{TITLE_B}》提出的[1]。"  # the other document's title
+    lead = attribute(wrong, TWO_DOCUMENTS, "", question, titles)
+    assert not check_lead(lead, TWO_DOCUMENTS, "", question, titles).ok
+    # without the titles, nothing but the question would be left: no answer
+    assert not check_lead("培育龙头企业这个目标是提出的[1]。", TWO_DOCUMENTS, "", question, titles).ok
+
+
+def test_a_period_answered_from_the_document_fields_shown() -> None:
+    question = "这个规划覆盖哪几年？"
+    facts = f"《{TITLE_A}》其执行期为2024—2026年。"
+    evidence = ["(2024-2026年)"]
+    lead = attribute("这个规划覆盖2024—2026年[1]。", evidence, facts, question, [TITLE_A])
+    assert check_lead(lead, evidence, facts, question, [TITLE_A]).ok
+    assert not check_lead("这个规划覆盖2024—2027年[1]。", evidence, facts, question, [TITLE_A]).ok
+
+
+@pytest.mark.parametrize(
+    ("lead", "ok"),
+    [
+        ("是，规划把农业纳入数字化改造的领域[2]。", True),  # reworded around the source's own words
+        ("是，我们是种植合作社，规划会推动农业领域的数字化[2]。", True),  # the asker's words repeated
+        ("是，规划把农业纳入财政补贴和税收减免的范围[2]。", False),  # the source does not say this
+        ("是，规划把农业纳入数字化改造的领域[1]。", False),  # the heading does not say it
+    ],
+)
+def test_a_yes_is_judged_by_words_not_by_pairs_across_word_boundaries(lead: str, ok: bool) -> None:
+    evidence = ["三、重点任务", "推动制造、农业、旅游等领域的数字化改造,建设一批示范工厂。"]
+    question = "我们是种植合作社，规划是否会推动农业的数字化？"
+    assert check_lead(lead, evidence, question=question).ok is ok

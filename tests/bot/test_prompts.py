@@ -1,8 +1,14 @@
-"""Passages given to a model: sentences that address the model are left out, policy text is kept verbatim."""
+"""Passages given to a model: sentences that address the model are left out, policy text is kept verbatim; the
+worked examples have the form the lead check asks for."""
 
 from __future__ import annotations
 
-from bot.prompts import OMITTED_INSTRUCTION, without_instructions
+import re
+
+import pytest
+
+from bot.lead import check_lead, is_yes_no
+from bot.prompts import LEAD_EXAMPLE, LEAD_YES_NO_EXAMPLE, OMITTED_INSTRUCTION, without_instructions
 
 
 def test_instruction_sentences_are_left_out() -> None:
@@ -17,3 +23,14 @@ def test_instruction_sentences_are_left_out() -> None:
 def test_policy_text_is_untouched() -> None:
     for text in ("统筹传统基础设施与新型基础设施协调发展。", "坚持需求导向，不要盲目上马项目。", ""):
         assert without_instructions(text) == text
+
+
+@pytest.mark.parametrize("example", [LEAD_EXAMPLE, LEAD_YES_NO_EXAMPLE])
+def test_the_worked_examples_pass_the_check_they_teach(example: tuple[str, str]) -> None:
+    """The fixed examples show the model the form its lead must have: each passes the lead check against its own
+    numbered sentences (the title line is shown with the extract, not a sentence)."""
+    shown, *numbered = example[0].split("\n\n")[0].split("\n")[1:]
+    evidence = [re.sub(r"^\[\d+\]\s*", "", line) for line in numbered]
+    question = example[0].split("问题：")[1]
+    assert check_lead(example[1], evidence, shown, question).ok
+    assert is_yes_no(question) is (example is LEAD_YES_NO_EXAMPLE)
