@@ -59,3 +59,32 @@ def test_vectors_are_cached_for_the_next_start(
 
     again = IntentExemplars(Unusable(), model_id="m").matrix()
     assert (again == first).all()
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("杭州那份办法的法律层级算哪一种？", "level"),
+        ("寧波這份方案的實施年限是幾年到幾年？", "period"),
+        ("Is the Ningbo regulation still in force today?", "status"),
+    ],
+)
+def test_field_questions_in_other_registers(intents: IntentExemplars, question: str, kind: str) -> None:
+    """Wordings none of the phrasings has (and that the first, shorter phrasing lists missed)."""
+    assert intents.kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What are the key tasks of the Hangzhou notice?",
+        "Which department leads the data-sharing work in the guideline?",
+        "What level of fibre coverage does the Ningbo plan aim for?",
+        "By what year should the Hangzhou computing centre be finished?",
+        "杭州方案里的算力平台叫什么名字？",
+    ],
+)
+def test_content_questions_that_share_words_with_fields_have_no_field(
+    intents: IntentExemplars, question: str
+) -> None:
+    assert intents.kind(question) is None
