@@ -1,7 +1,8 @@
 """A real OpenAI-compatible chat-completions server on 127.0.0.1 for tests (stdlib HTTP, one thread).
 
 `replies` is a queue of behaviours: a string is returned as the answer (streamed in small pieces when the
-request asks for stream=true, `piece_delay` seconds apart); "!500" answers HTTP 500; "!sleep:N" waits N seconds first; "!garbage" sends
+request asks for stream=true, `piece_delay` seconds apart, the first after `first_token_delay`, as a model's
+prompt processing takes); "!500" answers HTTP 500; "!sleep:N" waits N seconds first; "!garbage" sends
 invalid JSON."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class FakeOpenAI:
         self.replies: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.piece_delay = 0.0
+        self.first_token_delay = 0.0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -46,6 +48,7 @@ class FakeOpenAI:
                     self.send_response(200)
                     self.send_header("content-type", "text/event-stream")
                     self.end_headers()
+                    time.sleep(server.first_token_delay)
                     for i in range(0, len(reply), 4):
                         chunk = {
                             "id": "c1",

@@ -255,6 +255,7 @@ def test_extract_at_once_then_the_lead_streams_into_place(
     data_dir = copy_index(built_library, tmp_path_factory.mktemp("web-lead") / "data")
     with FakeOpenAI() as fake:
         fake.piece_delay = 0.25  # 4 characters every 0.25 s: the lead takes ~2.5 s to arrive
+        fake.first_token_delay = 0.25  # a model reads its prompt first: the extract is never in the same read
         settings = api_settings(
             data_dir, answer_mode="openai", llm_base_url=fake.base_url, llm_timeout=10.0, answer_cache_size=0
         )
