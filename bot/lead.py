@@ -60,9 +60,11 @@ _RUN = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]+")
 
 @functools.lru_cache(maxsize=4096)
 def _pairs(text: str) -> frozenset[str]:
-    """Adjacent character pairs within the words of a text (jieba's search mode, which also gives the shorter
-    words inside long ones), not across punctuation or from one word into the next: "把物流纳入" holds 物流
-    and 纳入, not the 把物 and 流纳 that would make a reworded sentence look unlike its source."""
+    """Adjacent character pairs within the words of a text (`lexical.search_words`: jieba's search mode, which
+    also gives the shorter words inside long ones, and the glossary's Chinese for English words, so an English
+    question's words count as their Chinese ones), not across punctuation or from one word into the next:
+    "把农业纳入" holds 农业 and 纳入, not the 把农 and 业纳 that would make a reworded sentence look unlike its
+    source."""
     runs = _RUN.findall(normalise_dates(compact(text)).lower())
     return frozenset(
         word[i : i + 2] for run in runs for word in lexical.search_words(run) for i in range(len(word) - 1)
@@ -70,33 +72,32 @@ def _pairs(text: str) -> frozenset[str]:
 
 
 def attribute(
-    lead: str, evidence: Sequence[str], shown: str = "", question: str = "", titles: Sequence[str] = ()
+    lead: str, evidence: Sequence[str], facts: str = "", question: str = "", titles: Sequence[str] = ()
 ) -> str:
     """The lead with its sources made explicit. A sentence keeps its markers when they are evidence numbers and
     the sentences they name hold its facts and (for Chinese) at least half of its own wording; otherwise (no
     marker, a number the evidence does not have, small models copy the example's, or the heading or title line
     cited instead of the sentence under it) it gets the [n] of the evidence sentence that holds all its facts and
     most of its wording, or its facts alone when only one sentence has them all. Wording is counted in character
-    pairs, without those of the question and of `shown` (the titles printed with the extract). A sentence no
-    evidence sentence covers stays uncited, and the check then rejects the lead. `shown` is the document fields
-    printed with the extract and `titles[n-1]` (when given) the title of sentence [n]'s document: a sentence
-    that names a document is held only by that document's sentences (without `titles`, `shown` holds them)."""
+    pairs, without those of the question and of what is printed with the extract. A sentence no evidence
+    sentence covers stays uncited, and the check then rejects the lead. `facts` and `titles` are as for
+    `check_lead`: a sentence that names a document is held only by that document's sentences."""
     out = []
-    fields, shown = shown, _shown(shown, titles)
+    shown = _shown(facts, titles)
     chinese = _chinese(lead)
     for sentence in sentences(lead):
         numbers = _markers(sentence)
-        facts = set(facts_in(sentence)) - set(facts_in(shown))
+        figures = set(facts_in(sentence)) - set(facts_in(shown))
         pairs = _wording(sentence, question, shown)
         if numbers and all(1 <= n <= len(evidence) for n in numbers):
             cited = [evidence[n - 1] for n in numbers]
             held = set().union(*(facts_in(e) for e in cited))
-            wording = _cited(numbers, evidence, fields, titles)
-            if facts <= held and (not chinese or _covered(pairs, wording) >= ATTRIBUTION_MIN):
+            wording = _cited(numbers, evidence, facts, titles)
+            if figures <= held and (not chinese or _covered(pairs, wording) >= ATTRIBUTION_MIN):
                 out.append(sentence)
                 continue
         sentence = MARKER.sub("", sentence)
-        sources = _sources(pairs, facts, evidence)
+        sources = _sources(pairs, figures, evidence)
         if sources:
             body = sentence.rstrip("。！？.!? ")
             markers = "".join(f"[{k + 1}]" for k in sources)
