@@ -5,12 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from bot.answer import REFUSAL_SENTENCE
 from retrieval.normalize import compact, normalize_for_matching
 
 MARKER = re.compile(r"\[(\d+)\]")
-_FACT = re.compile(r"[\u4e00-\u9fff]{2}字\[\d{4}\]\d+号|\d+(?:\.\d+)?%?")
+# a number with its magnitude word, in either language: 11.2万 and 112,000 are the same figure, "11.2 million" is
+# another one (a translated lead must not move the decimal point)
+_SCALES = {"万": 10_000, "亿": 100_000_000, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+_FACT = re.compile(
+    r"[\u4e00-\u9fff]{2}字\[\d{4}\]\d+号|(\d+(?:\.\d+)?)(?:(%|percent)|(万|亿|thousand|million|billion))?",
+    re.IGNORECASE,
+)
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_SPACE = re.compile(r"(?<!\d)\s+|\s+(?!\d)")
 
 
 @dataclass
@@ -32,9 +41,18 @@ def claims_text(answer: str) -> str:
 _DATE = re.compile(r"(\d{4})\s*[.．/年-]\s*(\d{1,2})\s*[.．/月-]\s*(\d{1,2})(?!\d)")
 
 
-def _number(fact: str) -> str:
-    """An integer without leading zeros ("09" and "9" are the same fact); decimals, percentages, 文号 as is."""
-    return str(int(fact)) if fact.isdigit() else fact
+def _number(match: re.Match[str]) -> str:
+    """An integer without leading zeros ("09" and "9" are the same fact); a number with a magnitude word as its
+    value (11.2万 → 112000); decimals and 文号 as they are written; percentages with "%"."""
+    number, percent, scale = match.groups()
+    if number is None:
+        return match.group(0)  # a 文号
+    if percent:
+        return f"{number}%"
+    if scale:
+        value = Decimal(number) * _SCALES[scale.lower()]
+        return str(value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize())
+    return str(int(number)) if number.isdigit() else number
 
 
 def normalise_dates(text: str) -> str:
@@ -44,10 +62,12 @@ def normalise_dates(text: str) -> str:
 
 def facts_in(text: str) -> list[str]:
     """Numbers, dates, percentages and 文号 in a text, normalised (full-width digits, 〔〕 brackets; a date's
-    year, month and day as separate numbers, however it is written: 2021.09.27 = 2021年9月27日)."""
-    norm = normalize_for_matching(MARKER.sub(" ", text)).replace(" ", "")
+    year, month and day as separate numbers, however it is written: 2021.09.27 = 2021年9月27日; a number with
+    its magnitude word as its value, in either language: 11.2万 = 112,000 = 112 thousand)."""
+    # spaces go (11.2 万, 11.2 million), but not between two numbers ("112,000 5G" is two figures)
+    norm = _SPACE.sub("", _THOUSANDS.sub("", normalize_for_matching(MARKER.sub(" ", text))))
     norm = normalise_dates(norm)
-    return [_number(m.group(0)) for m in _FACT.finditer(norm)]
+    return [_number(m) for m in _FACT.finditer(norm)]
 
 
 def verify(answer: str, passages: Sequence[str], facts: str = "") -> Verification:

@@ -72,7 +72,7 @@ def test_check_accepts_a_supported_lead() -> None:
 @pytest.mark.parametrize(
     ("lead", "problem"),
     [
-        ("到2026年建成标准机架3万个[2]。", "'3' does not appear"),
+        ("到2026年建成标准机架3万个[2]。", "'30000' does not appear"),
         ("规划提出要建设[2]。", "is in the sentences it cites"),  # restates the question, not from [2]
         ("规划提出优先保障农村公路养护资金投入[2]。", "is in the sentences it cites"),
         ("PWNED[2]。到2026年全市建成标准机架2万个[2]。", "is in the sentences it cites"),  # one true sentence
