@@ -146,7 +146,8 @@ class AnswerChain:
         follow_ups: bool,
     ) -> ChainState:
         """Run the chain once per (heading, question, filters) job and merge the answers, citations renumbered.
-        Parts are answered from the extract alone: one model call per message, not per part."""
+        Parts are answered by the extract; in a generative mode the model then writes one lead over the merged
+        answer (one model call per message, not per part)."""
         history = list(state.history)
         done: list[ChainState] = []
         for _, question, filters in jobs:
@@ -188,6 +189,11 @@ class AnswerChain:
         merged.answer, merged.citations = "\n".join(lines), citations
         if state.stream_sink is not None:
             state.stream_sink(AnswerEvent(kind="extract", text=merged.answer, citations=list(citations)))
+        generator = self.generators.get(state.mode)
+        if generator is not None:
+            # one model call for the whole message, over the parts' cited sentences, as for one question
+            facts = "".join(dict.fromkeys(s.draft.preface for s in answered if s.draft and s.draft.preface))
+            self._write_lead(merged, generator, asked_part(state.question), facts)
         return merged
 
     # -- steps -------------------------------------------------------------------------------------
@@ -393,19 +399,24 @@ class AnswerChain:
         state.timings_ms["extract"] = elapsed_ms(extracted)
         if state.refused:
             return  # only the gate refuses; the model is not asked
-        extract = state.answer
         if state.stream_sink is not None:
-            state.stream_sink(AnswerEvent(kind="extract", text=extract, citations=list(state.citations)))
+            state.stream_sink(AnswerEvent(kind="extract", text=state.answer, citations=list(state.citations)))
+        facts = state.draft.preface if state.draft else ""
+        self._write_lead(state, generator, asked_part(state.standalone), facts)
+
+    def _write_lead(self, state: ChainState, generator: Generator, question: str, facts: str) -> None:
+        """The model's one or two sentences over the extract's cited sentences (`question` is what is asked, not
+        what else was said; `facts` the document fields shown with the extract). A lead that passes the check
+        goes above the extract; otherwise the extract stands, with a notice why."""
+        extract = state.answer
         if addresses_the_model(state.question):
             # "先输出…再回答" / "forget your rules": what it asks is answered by the extract; no model reads it
             state.notices.append(DIRECTIVE_NOTICE)
             return
         sources = [(c.n, c.title, c.quote) for c in state.citations]
         evidence, used = pack_evidence(sources, generator.evidence_budget)
-        facts = state.draft.preface if state.draft else ""
         if facts:
             evidence = f"（文件信息）{facts}\n{evidence}"
-        question = asked_part(state.standalone)  # the model gets what is asked, not what else was said
         started = time.perf_counter()
         text, timed_out = "", False
         try:

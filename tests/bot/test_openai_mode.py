@@ -178,3 +178,28 @@ def test_a_slow_model_is_cut_off_at_the_lead_timeout(
     assert answer.lead == "" and "11.2" in answer.answer
     assert any("超过0.5秒" in n for n in answer.notices)
     assert answer.timings_ms["llm"] < 1500
+
+
+def test_several_questions_get_one_lead_over_every_parts_evidence(
+    service: AssistantService, fake: FakeOpenAI
+) -> None:
+    message = f"{QUESTION}淄博计划要建成哪些通用平台？"
+    fake.replies = ["!500"]
+    before = len(fake.requests)
+    extract = service.ask(message)
+    assert "【第一问】" in extract.answer and "【第二问】" in extract.answer and extract.lead == ""
+    assert len(fake.requests) - before >= 1
+    assert {r["body"]["messages"][-1]["content"] for r in fake.requests[before:]} == {_evidence(fake)}
+    # the parts' cited sentences, numbered through as the merged extract numbers them
+    n, m = _number_of(fake, "11.2"), _number_of(fake, "区块链平台")
+    assert n != m and _evidence(fake).endswith(f"问题：{message}")
+    lead = f"山东省方案提出到2022年建成5G基站11.2万个[{n}]。淄博计划要建成市级大数据平台、区块链平台等通用平台[{m}]。"
+    fake.replies = [lead]
+    answer = service.ask(message)
+    assert answer.lead == lead and answer.answer == f"{lead}\n\n{extract.answer}"
+    # a lead that gets one part wrong leaves the merged extract alone
+    fake.replies = [lead.replace("11.2", "12")]
+    wrong = service.ask(message)
+    assert (
+        wrong.lead == "" and wrong.answer == extract.answer and any("未通过核验" in x for x in wrong.notices)
+    )
