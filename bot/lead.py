@@ -114,7 +114,8 @@ MAX_SOURCES = (
 def _sources(pairs: AbstractSet[str], facts: set[str], evidence: Sequence[str]) -> list[int]:
     """The evidence sentences (0-based, in order) a sentence comes from: the one that holds all its facts and
     at least half of its wording, else the fewest (greedily, up to MAX_SOURCES) that together do; or, for a
-    sentence with facts, the only sentence that holds them all. Empty when nothing holds it."""
+    sentence with facts, the only sentence that holds them all, or the fewest that together hold them when no
+    one sentence does. Empty when nothing holds it."""
     holders = [k for k, e in enumerate(evidence) if facts <= set(facts_in(e))]
     if facts and len(holders) == 1:
         return holders
@@ -131,7 +132,22 @@ def _sources(pairs: AbstractSet[str], facts: set[str], evidence: Sequence[str]) 
     held = set().union(*(facts_in(evidence[k]) for k in chosen)) if chosen else set()
     if pairs and len(covered) >= ATTRIBUTION_MIN * len(pairs) and facts <= held:
         return sorted(chosen)
-    return []
+    return [] if holders else _fact_holders(facts, evidence)  # several sentences that each hold them: unclear
+
+
+def _fact_holders(facts: set[str], evidence: Sequence[str]) -> list[int]:
+    """The fewest evidence sentences (greedily, up to MAX_SOURCES) that together hold all of a sentence's facts
+    ("A印发于2020年11月2日，B于2021年9月27日" over two documents' dates); empty when they do not."""
+    chosen: list[int] = []
+    left = set(facts)
+    while left and len(chosen) < MAX_SOURCES:
+        gains = {k: left & set(facts_in(e)) for k, e in enumerate(evidence) if k not in chosen}
+        best = max(gains, key=lambda k: len(gains[k]), default=None)
+        if best is None or not gains[best]:
+            return []
+        chosen.append(best)
+        left -= gains[best]
+    return sorted(chosen) if not left else []
 
 
 # a question answered by yes or no: a lead that restates it is its "yes"
@@ -149,6 +165,17 @@ def is_yes_no(question: str) -> bool:
     return bool(_YES_NO.search(to_simplified(question)))
 
 
+# words that only say where a claim comes from ("原文提到…", "文件指出…"): they add nothing the evidence must hold
+_FRAMING = frozenset().union(
+    *(frozenset(w[i : i + 2] for i in range(len(w) - 1)) for w in ("原文", "文件", "提到", "指出"))
+)
+
+
+def _own(sentence: str) -> AbstractSet[str]:
+    """A sentence's character pairs, without its markers and its framing words."""
+    return _pairs(MARKER.sub("", sentence)) - _FRAMING
+
+
 def _wording(sentence: str, question: str, shown: str) -> AbstractSet[str]:
     """The sentence's own character pairs: without the question's and the shown titles'. A sentence that only
     restates the question is its own answer only to a yes/no question, and then all its wording (but the
@@ -160,9 +187,9 @@ def _wording(sentence: str, question: str, shown: str) -> AbstractSet[str]:
     if len(new) >= RESTATED_PAIRS:
         return new
     if is_yes_no(question):
-        own = _pairs(MARKER.sub("", sentence))
+        own = _own(sentence)
         return (own - _pairs(shown)) or own  # a "yes" worded from the shown fields is checked against them
-    from_shown = _pairs(MARKER.sub("", sentence)) - _pairs(question)
+    from_shown = _own(sentence) - _pairs(question)
     return from_shown if len(from_shown) >= RESTATED_PAIRS else new
 
 
@@ -175,7 +202,7 @@ SUPPORT_MIN = 0.5  # share of the lead's own words (not the question's) that its
 
 def _new_pairs(lead: str, question: str, shown: str) -> AbstractSet[str]:
     """The lead's character pairs that neither the question nor the shown titles and fields have."""
-    return _pairs(MARKER.sub("", lead)) - _pairs(question) - _pairs(shown)
+    return _own(lead) - _pairs(question) - _pairs(shown)
 
 
 def _chinese(text: str) -> bool:

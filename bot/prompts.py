@@ -28,12 +28,15 @@ LEAD_EXAMPLE = (
     "[3] 支持中小企业上云用云。\n\n问题：规划要建成多少个标准机架？",
     "到2026年，全市要建成数据中心标准机架2万个[2]。",
 )
-# a yes/no question: the answer says yes or no, then the cited sentence's own words (a restated question is
-# not an answer, and the check rejects it)
+# a yes/no question asked as people ask, with the asker's own situation: the answer says yes or no, then what
+# the cited sentence says in its own words ("原文…"), not the asker's (a restated question is not an answer, and
+# the check rejects it). The document is from another field than any policy library it is used with, so a copied
+# example cannot pass the check
 LEAD_YES_NO_EXAMPLE = (
-    "原文：\n《某市数字经济发展规划(2024-2026年)》\n[1] 三、重点任务\n"
-    "[2] 推动制造、农业、旅游等领域的数字化改造,建设一批示范工厂。\n\n问题：规划是否支持旅游业数字化？",
-    "是，规划提出推动制造、农业、旅游等领域的数字化改造[2]。",
+    "原文：\n《某市养老服务促进办法》\n[1] 第三章 扶持措施\n"
+    "[2] 支持社会力量兴办养老机构,对新建床位给予一次性建设补助。\n\n"
+    "问题：我们是开连锁餐馆的，想转行办个养老院，市里给不给补贴？",
+    "是，原文支持社会力量兴办养老机构，对新建床位给予一次性建设补助[2]。",
 )
 LEAD_PROMPT = ChatPromptTemplate.from_messages(
     [

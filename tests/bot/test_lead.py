@@ -200,3 +200,33 @@ def test_a_yes_is_judged_by_words_not_by_pairs_across_word_boundaries(lead: str,
     evidence = ["三、重点任务", "推动制造、农业、旅游等领域的数字化改造,建设一批示范工厂。"]
     question = "我们是种植合作社，规划是否会推动农业的数字化？"
     assert check_lead(lead, evidence, question=question).ok is ok
+
+
+def test_facts_from_two_sentences_cite_both() -> None:
+    """A sentence that answers two parts at once (two documents' dates) is held by the two sentences that each
+    hold some of its facts, when no one sentence holds them all; and only then."""
+    evidence = ["【公布日期】2021.09.27", "2020年11月2日"]
+    titles = ["某市新型基础设施建设三年行动计划(2021-2023年)", "某省新基建三年行动方案(2020-2022年)"]
+    question = "省里的新基建方案和市里的计划分别是哪天印发的，哪个更早？"
+    lead = "省里的新基建方案是2020年11月2日印发的，市里的计划是2021年09月27日印发的，省里的更早。"
+    cited = attribute(lead, evidence, "", question, titles)
+    assert cited == lead.rstrip("。") + "[1][2]。"
+    assert check_lead(cited, evidence, "", question, titles).ok
+    wrong = lead.replace("27日", "28日")
+    assert not check_lead(attribute(wrong, evidence, "", question, titles), evidence, "", question, titles).ok
+    # one sentence holds both dates: it alone is the source
+    one = ["省方案2020年11月2日印发，市计划2021年9月27日印发。", *evidence]
+    assert attribute(lead, one, "", question, [titles[1], *titles]) == lead.rstrip("。") + "[1]。"
+
+
+@pytest.mark.parametrize(
+    ("lead", "ok"),
+    [
+        ("是，原文明确指出该方案已公开发布[1]。", True),
+        ("是，文件指出该方案已公开发布[1]。", True),
+        ("是，原文明确指出该方案已在网上全文发布[1]。", False),  # framing words do not hold the new words
+    ],
+)
+def test_words_that_only_say_where_a_claim_comes_from_are_not_claims(lead: str, ok: bool) -> None:
+    """ "原文提到/文件指出" say where a claim comes from; the evidence need not word them."""
+    assert check_lead(lead, ["(此件公开发布)"], "", "该方案是否公开发布？", ["某省行动方案"]).ok is ok

@@ -34,3 +34,10 @@ def test_the_worked_examples_pass_the_check_they_teach(example: tuple[str, str])
     question = example[0].split("问题：")[1]
     assert check_lead(example[1], evidence, shown, question).ok
     assert is_yes_no(question) is (example is LEAD_YES_NO_EXAMPLE)
+
+
+@pytest.mark.parametrize("example", [LEAD_EXAMPLE, LEAD_YES_NO_EXAMPLE])
+def test_a_copied_worked_example_fails_over_other_evidence(example: tuple[str, str]) -> None:
+    """Small models sometimes copy the example's answer: over a library's own sentences it must not pass."""
+    evidence = ["在用能方面,向规模以上大数据中心等建设项目倾斜。", "推动党政机关所属设施向5G开放。"]
+    assert not check_lead(example[1], evidence, "", "我们建数据中心，市里支持吗？").ok
