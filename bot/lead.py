@@ -56,6 +56,10 @@ ATTRIBUTION_MIN = (
 
 
 _RUN = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]+")
+# a one-character item of an enumeration ("天、空、地", "水、电、气") is a word of its own: it has no pair
+_SINGLE_ITEM = re.compile(
+    r"(?<![\u4e00-\u9fff])[\u4e00-\u9fff](?=、)|(?<=、)[\u4e00-\u9fff](?![\u4e00-\u9fff])"
+)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -64,11 +68,13 @@ def _pairs(text: str) -> frozenset[str]:
     also gives the shorter words inside long ones, and the glossary's Chinese for English words, so an English
     question's words count as their Chinese ones), not across punctuation or from one word into the next:
     "把农业纳入" holds 农业 and 纳入, not the 把农 and 业纳 that would make a reworded sentence look unlike its
-    source."""
-    runs = _RUN.findall(normalise_dates(compact(text)).lower())
-    return frozenset(
+    source. A one-character item of an enumeration ("天、空、地") counts as itself."""
+    flat = normalise_dates(compact(text)).lower()
+    runs = _RUN.findall(flat)
+    pairs = {
         word[i : i + 2] for run in runs for word in lexical.search_words(run) for i in range(len(word) - 1)
-    )
+    }
+    return frozenset(pairs | set(_SINGLE_ITEM.findall(flat)))
 
 
 def attribute(
@@ -114,8 +120,7 @@ MAX_SOURCES = (
 def _sources(pairs: AbstractSet[str], facts: set[str], evidence: Sequence[str]) -> list[int]:
     """The evidence sentences (0-based, in order) a sentence comes from: the one that holds all its facts and
     at least half of its wording, else the fewest (greedily, up to MAX_SOURCES) that together do; or, for a
-    sentence with facts, the only sentence that holds them all, or the fewest that together hold them when no
-    one sentence does. Empty when nothing holds it."""
+    sentence with facts, the only sentence that holds them all. Empty when nothing holds it."""
     holders = [k for k, e in enumerate(evidence) if facts <= set(facts_in(e))]
     if facts and len(holders) == 1:
         return holders
@@ -132,22 +137,7 @@ def _sources(pairs: AbstractSet[str], facts: set[str], evidence: Sequence[str]) 
     held = set().union(*(facts_in(evidence[k]) for k in chosen)) if chosen else set()
     if pairs and len(covered) >= ATTRIBUTION_MIN * len(pairs) and facts <= held:
         return sorted(chosen)
-    return [] if holders else _fact_holders(facts, evidence)  # several sentences that each hold them: unclear
-
-
-def _fact_holders(facts: set[str], evidence: Sequence[str]) -> list[int]:
-    """The fewest evidence sentences (greedily, up to MAX_SOURCES) that together hold all of a sentence's facts
-    ("A印发于2020年11月2日，B于2021年9月27日" over two documents' dates); empty when they do not."""
-    chosen: list[int] = []
-    left = set(facts)
-    while left and len(chosen) < MAX_SOURCES:
-        gains = {k: left & set(facts_in(e)) for k, e in enumerate(evidence) if k not in chosen}
-        best = max(gains, key=lambda k: len(gains[k]), default=None)
-        if best is None or not gains[best]:
-            return []
-        chosen.append(best)
-        left -= gains[best]
-    return sorted(chosen) if not left else []
+    return []
 
 
 # a question answered by yes or no: a lead that restates it is its "yes"
@@ -262,11 +252,30 @@ def check_lead(
             check.problems.append(
                 f"only {share:.0%} of the wording of {sentence[:30]!r} is in the sentences it cites"
             )
+    for sentence in sentences(lead):
+        cited = _cited(_markers(sentence), evidence, facts, titles)
+        unsupported = [c for c in _comparisons(sentence) if c not in _comparisons(cited)]
+        if unsupported:
+            check.ok = False
+            check.problems.append(f"{sentence[:30]!r} compares ({unsupported[0]}) where its sources do not")
     uncited = [s for s in sentences(lead) if not MARKER.search(s)]
     if uncited:
         check.ok = False
         check.problems.append(f"a sentence without a [n] citation: {uncited[0][:40]!r}")
     return check
+
+
+# a comparison ("更早", "多于", "earlier than") is a conclusion the model draws, and the check cannot tell a right
+# one from a wrong one: a lead may state one only where the sentences it cites state it
+_COMPARISON = re.compile(
+    r"更[早晚多少高低大小快慢长短强]|(?:早|晚|多|少|高|低|大|小|优|领先|落后)于|"
+    r"\b(?:earlier|later|more|less|fewer|higher|lower|larger|smaller|greater)\s+than\b|\b(?:earliest|latest)\b",
+    re.IGNORECASE,
+)
+
+
+def _comparisons(text: str) -> set[str]:
+    return {m.group(0).lower() for m in _COMPARISON.finditer(to_simplified(text))}
 
 
 def sentences(text: str) -> list[str]:
