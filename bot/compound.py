@@ -1,7 +1,7 @@
 """A message that asks several questions at once ("省里定了多少个？淄博又是怎么说的？") is answered part by part:
 each question mark ends a part, a part that is too short to stand alone ("为什么？") stays with the one before,
 and a leading statement without a question mark ("我们是一家物流企业。") stays with the first question. Later parts
-are read as follow-ups of the earlier ones, so "又要新开通多少个？" keeps the subject of the question before."""
+are read as follow-ups of the earlier ones, so "头一年开通几个？" keeps the subject of the question before."""
 
 from __future__ import annotations
 

@@ -119,7 +119,7 @@ class QuestionAnalysis:
     wants_year: bool = False  # "哪年完工", "which year": the answer must name a year
 
 
-# the words that stand where the answer would stand ("要打造什么算力中心" → "要打造X算力中心")
+# the words that stand where the answer would stand ("要培育什么园区" → "要培育X园区")
 _QUESTION_WORD = re.compile(
     r"什么样的?|什么|哪一类|哪类|哪些|哪几(?:个|项|条|方面)?|哪一?个|哪里|哪两[座份个项]?|怎样的?|怎么|如何|多少个?|几个|谁"
 )
@@ -127,7 +127,7 @@ _QUESTION_WORD = re.compile(
 
 def cloze_contexts(question: str) -> tuple[str, str] | None:
     """The words before and after the (first) question word, normalised, or None without one. A sentence
-    that repeats them around something else ("要打造中国产业算力中心") is the sentence that answers."""
+    that repeats them around something else ("要培育智能制造园区") is the sentence that answers."""
     norm = compact(question).rstrip("？?。!！呢吗")
     match = _QUESTION_WORD.search(norm)
     if match is None:

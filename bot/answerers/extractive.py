@@ -166,7 +166,7 @@ class ExtractiveAnswerer:
     ) -> Draft:
         """Score every sentence of the top passages by its share of the question's (IDF-weighted) words
         plus, when available, its dense similarity to the question; keep the best few. A sentence that
-        restates the question around its question word ("要打造X算力中心" for "要打造什么算力中心") leads."""
+        restates the question around its question word ("要培育X园区" for "要培育什么园区") leads."""
         contexts = cloze_contexts(question) if question else None
         candidates: list[tuple[int, Unit]] = []
         restating: list[int] = []

@@ -217,7 +217,7 @@ def example_questions(documents: Sequence[dict[str, Any]], limit: int = MAX_EXAM
             continue
         asks = [f"《{title}》的主要目标是什么？"]
         if document.get("period"):
-            asks.append(f"《{title}》的执行期是哪几年？")
+            asks.append(f"《{title}》的执行期从哪年到哪年？")
         asks.append(f"《{title}》是哪个部门发布的？")
         per_document.append(asks)
     rounds = max((len(a) for a in per_document), default=0)
