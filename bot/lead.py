@@ -156,9 +156,7 @@ def is_yes_no(question: str) -> bool:
 
 
 # words that only say where a claim comes from ("原文提到…", "文件指出…"): they add nothing the evidence must hold
-_FRAMING = frozenset().union(
-    *(frozenset(w[i : i + 2] for i in range(len(w) - 1)) for w in ("原文", "文件", "提到", "指出"))
-)
+_FRAMING = frozenset({"原文", "文件", "提到", "指出"})  # two-character words: each is its only pair
 
 
 def _own(sentence: str) -> AbstractSet[str]:
@@ -239,21 +237,20 @@ def check_lead(
     check = verify(lead, evidence, facts=shown)
     # sentence by sentence, against the sentences each one cites (a true sentence cannot carry another): what a
     # Chinese sentence adds to the question must be worded from them; a sentence that only restates the question
-    # (a yes to a yes/no question, or no answer at all) must be worded from them as a whole
-    for sentence in sentences(lead) if _chinese(lead) else []:
-        pairs = _wording(sentence, question, shown)
-        if not pairs:
+    # (a yes to a yes/no question, or no answer at all) must be worded from them as a whole; a comparison it
+    # draws must be stated in them
+    chinese = _chinese(lead)
+    for sentence in sentences(lead):
+        cited = _cited(_markers(sentence), evidence, facts, titles)
+        pairs = _wording(sentence, question, shown) if chinese else None
+        if pairs is not None and not pairs:
             check.ok = False
             check.problems.append(f"{sentence[:30]!r} only restates the question")
-            continue
-        share = _covered(pairs, _cited(_markers(sentence), evidence, facts, titles))
-        if share < SUPPORT_MIN:
+        elif pairs and (share := _covered(pairs, cited)) < SUPPORT_MIN:
             check.ok = False
             check.problems.append(
                 f"only {share:.0%} of the wording of {sentence[:30]!r} is in the sentences it cites"
             )
-    for sentence in sentences(lead):
-        cited = _cited(_markers(sentence), evidence, facts, titles)
         unsupported = [c for c in _comparisons(sentence) if c not in _comparisons(cited)]
         if unsupported:
             check.ok = False
