@@ -30,11 +30,13 @@ class Usage(BaseModel):
 
 class AnswerEvent(BaseModel):
     """What a streaming surface shows before the final Answer: the verbatim extract with its citations (at
-    once), then the pieces of the model's lead as they come (generative modes)."""
+    once), then the pieces of the model's lead as they come (generative modes). A lead event with `restart`
+    withdraws the lead streamed so far (it failed the check): the pieces that follow are the model's second try."""
 
     kind: Literal["extract", "lead"]
     text: str
     citations: list[Citation] = Field(default_factory=list)
+    restart: bool = False
 
 
 class Turn(BaseModel):

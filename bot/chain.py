@@ -44,6 +44,7 @@ log = logging.getLogger("policybot.chain")
 MODEL_REFUSED_NOTICE = "生成式模型未作答，仅显示原文摘录。"
 FALLBACK_NOTICE = "生成式概括未通过核验（{why}），仅显示原文摘录。"
 DIRECTIVE_NOTICE = "问题中含有对回答方式的指令，未交给生成式模型，仅显示原文摘录。"
+REJECTED = "与所引原文不符"
 TIMEOUT_NOTICE = "生成式模型超过{seconds:g}秒未写完概括，仅显示原文摘录。"
 
 
@@ -53,9 +54,9 @@ class Generator(Protocol):
     name: str
     evidence_budget: int
 
-    def lead(self, question: str, evidence: str) -> Iterator[str]: ...
+    def lead(self, question: str, evidence: str, hints: Sequence[str] = ()) -> Iterator[str]: ...
 
-    def usage(self, question: str, evidence: str, text: str) -> Usage: ...
+    def usage(self, question: str, evidence: str, text: str, hints: Sequence[str] = ()) -> Usage: ...
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str | None: ...
 
@@ -105,9 +106,11 @@ class AnswerChain:
         fallback: bool = True,
         clock: Callable[[], dt.date] = dt.date.today,
         lead_timeout: float = 20.0,
+        lead_revisions: int = 1,
     ) -> None:
         self.library = library
         self.lead_timeout = lead_timeout
+        self.lead_revisions = lead_revisions
         self.gate = gate or RelevanceGate()
         self.extractive = extractive or ExtractiveAnswerer()
         self.generators = generators or {}
@@ -418,55 +421,82 @@ class AnswerChain:
         if facts:
             evidence = f"（文件信息）{facts}\n{evidence}"
         started = time.perf_counter()
-        text, timed_out = "", False
-        try:
-            pieces = generator.lead(question, evidence)
+        hints: Sequence[str] = ()
+        for attempt in range(1 + self.lead_revisions):
+            if attempt and state.stream_sink is not None:
+                state.stream_sink(AnswerEvent(kind="lead", text="", restart=True))
             try:
-                for piece in pieces:
-                    if not text:
-                        state.timings_ms["llm.first_token"] = elapsed_ms(started)
-                    text += piece
-                    if state.stream_sink is not None:
-                        state.stream_sink(AnswerEvent(kind="lead", text=piece))
-                    if is_complete(text):
-                        break
-                    if time.perf_counter() - started > self.lead_timeout:
-                        timed_out = True
-                        break
-            finally:
-                close = getattr(pieces, "close", None)
-                if close is not None:
-                    close()  # stop the model (and free it for the next question) as soon as the lead is read
-        except Exception as exc:  # endpoint down, timeout, garbage: the extract stands
+                text, timed_out = self._stream_lead(state, generator, question, evidence, hints, started)
+            except Exception as exc:  # endpoint down, timeout, garbage: the extract stands
+                state.timings_ms["llm"] = elapsed_ms(started)
+                if not self.fallback:
+                    raise
+                state.notices.append(FALLBACK_NOTICE.format(why=f"模型服务不可用：{exc.__class__.__name__}"))
+                return
             state.timings_ms["llm"] = elapsed_ms(started)
-            if not self.fallback:
-                raise
-            state.notices.append(FALLBACK_NOTICE.format(why=f"模型服务不可用：{exc.__class__.__name__}"))
-            return
-        state.timings_ms["llm"] = elapsed_ms(started)
-        state.usage = generator.usage(question, evidence, text)
-        lead = lead_sentences(text)
-        if timed_out:
-            state.notices.append(TIMEOUT_NOTICE.format(seconds=self.lead_timeout))
-            return
-        if declined(lead):
-            # the gate judged the evidence relevant; a small model declines far too often, the extract stands
-            state.notices.append(MODEL_REFUSED_NOTICE)
-            return
-        quotes = [c.quote for c in state.citations[: len(used)]]
-        # document titles and fields are shown with the extract: the lead may repeat them (a title only beside
-        # the sentences of its own document)
-        titles = [c.title for c in state.citations[: len(used)]]
-        lead = attribute(lead, quotes, facts, question, titles)
-        check = check_lead(lead, quotes, facts, question, titles)
-        if not check.ok:
+            usage = generator.usage(question, evidence, text, hints)
+            state.usage = Usage(  # every attempt's tokens
+                prompt_tokens=state.usage.prompt_tokens + usage.prompt_tokens,
+                completion_tokens=state.usage.completion_tokens + usage.completion_tokens,
+            )
+            lead = lead_sentences(text)
+            if timed_out:
+                state.notices.append(TIMEOUT_NOTICE.format(seconds=self.lead_timeout))
+                return
+            if declined(lead):
+                # the gate judged the evidence relevant; a small model declines far too often, the extract stands
+                # (a second try that declines leaves the first one's verdict)
+                state.notices.append(
+                    FALLBACK_NOTICE.format(why=REJECTED) if attempt else MODEL_REFUSED_NOTICE
+                )
+                return
+            quotes = [c.quote for c in state.citations[: len(used)]]
+            # document titles and fields are shown with the extract: the lead may repeat them (a title only
+            # beside the sentences of its own document)
+            titles = [c.title for c in state.citations[: len(used)]]
+            lead = attribute(lead, quotes, facts, question, titles)
+            check = check_lead(lead, quotes, facts, question, titles)
+            if check.ok:
+                state.generator_used = generator.name
+                state.lead = lead
+                state.answer = f"{lead}\n\n{extract}"
+                return
             # the user is told that a lead was not shown, never what it said (it may hold the unsupported claim)
-            log.info("lead rejected: %s", "; ".join(check.problems))
-            state.notices.append(FALLBACK_NOTICE.format(why="与所引原文不符"))
-            return
-        state.generator_used = generator.name
-        state.lead = lead
-        state.answer = f"{lead}\n\n{extract}"
+            log.info("lead rejected (attempt %d): %s", attempt + 1, "; ".join(check.problems))
+            hints = check.hints
+            if time.perf_counter() - started > self.lead_timeout / 2:
+                break  # not enough time left for another attempt
+        state.notices.append(FALLBACK_NOTICE.format(why=REJECTED))
+
+    def _stream_lead(
+        self,
+        state: ChainState,
+        generator: Generator,
+        question: str,
+        evidence: str,
+        hints: Sequence[str],
+        started: float,
+    ) -> tuple[str, bool]:
+        """One attempt's text, streamed to the sink as it comes, read until the lead is complete or the time
+        (counted from the first attempt) is up. Returns the text and whether it timed out."""
+        text = ""
+        pieces = generator.lead(question, evidence, hints)
+        try:
+            for piece in pieces:
+                if "llm.first_token" not in state.timings_ms:
+                    state.timings_ms["llm.first_token"] = elapsed_ms(started)
+                text += piece
+                if state.stream_sink is not None:
+                    state.stream_sink(AnswerEvent(kind="lead", text=piece))
+                if is_complete(text):
+                    break
+                if time.perf_counter() - started > self.lead_timeout:
+                    return text, True
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()  # stop the model (and free it for the next question) as soon as the lead is read
+        return text, False
 
 
 def build_chain(chain: AnswerChain) -> Runnable[ChainState, ChainState]:

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     lead_timeout: float = Field(
         20.0, gt=0, description="seconds the model may take for its lead; then the extract stands alone"
     )
+    lead_revisions: int = Field(
+        1,
+        ge=0,
+        le=3,
+        description="times a lead that fails the check is sent back to the model with what was wrong (0 = never)",
+    )
     local_model_path: Path = Field(Path("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"))
     local_threads: int = 2
     local_context_tokens: int = Field(

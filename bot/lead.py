@@ -14,9 +14,16 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 
 from bot.prompts import LEAD_DECLINE
-from bot.verify import MARKER, Verification, facts_in, normalise_dates, verify
+from bot.verify import CITE_HINT, MARKER, Verification, facts_in, normalise_dates, verify
 from retrieval import lexical
 from retrieval.normalize import compact, to_simplified
+
+# what a rejected lead's writer is told (bot.verify.Verification.hints): the kind of fault, never its words
+ANSWER_HINT = "不要复述问题，要用所引原文的话说出问题的答案"
+WORDING_HINT = "用了原文没有的说法，请改用所引原文句子中的原话"
+COMPARISON_HINT = "原文没有作这样的比较，请分别写出各自原文的内容，不要自己下比较的结论"
+SHORT_HINT = "回答太长，只写一到两句"
+DOCUMENT_HINT = "句中说到哪份文件，就要引用那份文件自己的原文句子，不要把一份文件的内容说成另一份的"
 
 MAX_SENTENCES = 2
 MAX_CHARS = 300
@@ -178,7 +185,9 @@ def _wording(sentence: str, question: str, shown: str) -> AbstractSet[str]:
         own = _own(sentence)
         return (own - _pairs(shown)) or own  # a "yes" worded from the shown fields is checked against them
     from_shown = _own(sentence) - _pairs(question)
-    return from_shown if len(from_shown) >= RESTATED_PAIRS else new
+    if len(from_shown) >= RESTATED_PAIRS or (len(from_shown) > 1 and from_shown <= _pairs(shown)):
+        return from_shown  # a short field value ("现行有效": two words) is an answer when the fields hold it
+    return new
 
 
 def _covered(pairs: AbstractSet[str], text: str) -> float:
@@ -211,6 +220,42 @@ def support(lead: str, cited: str, question: str = "", shown: str = "") -> float
     return _covered(_wording(lead, question, shown), cited)
 
 
+NAMED_RUNS = 2  # a clause with this many separate runs of the pairs only one title has names that document
+
+
+_CLAUSE = re.compile(r".*?(?:\[\d+\])+[，,；;。！？.!?]*|.+$", re.S)
+
+
+def _cited_clauses(sentence: str) -> list[str]:
+    """The sentence cut after each group of [n] markers: "A说…[1]，B说…[2]。" cites per clause."""
+    return [m.group(0) for m in _CLAUSE.finditer(sentence) if m.group(0).strip()]
+
+
+def _uncited_documents(clause: str, evidence: Sequence[str], titles: Sequence[str]) -> list[str]:
+    """The documents (titles) the clause names that none of its cited sentences comes from or mentions: with
+    sentences of several documents, "the guideline sets 11.2万[2]" where [2] is the plan's is a figure moved to
+    another document, and the number and wording checks cannot see it. A title's own pairs are those no other
+    title of the evidence has (a place or "三年行动" shared by two is no name), and a name is two separate runs of
+    them ("淄博…计划", "数字…指导意见"): one word such as 新基建, which people use for either document, is not."""
+    distinct = list(dict.fromkeys(titles))
+    if len(distinct) < 2:
+        return []
+    own = _own(clause)
+    flat = normalise_dates(compact(MARKER.sub("", clause))).lower()
+    valid = [n for n in _markers(clause) if 1 <= n <= len(evidence)]
+    cited_titles = {titles[n - 1] for n in valid if n <= len(titles)}
+    cited_text = _pairs(" ".join(evidence[n - 1] for n in valid))
+    named = []
+    for title in distinct:
+        others = set().union(*(_pairs(t) for t in distinct if t != title))
+        words = own & (_pairs(title) - others)
+        at = {i for i in range(len(flat) - 1) if flat[i : i + 2] in words}
+        runs = sum(1 for i in at if i - 1 not in at)
+        if runs >= NAMED_RUNS and title not in cited_titles and not words <= cited_text:
+            named.append(title)
+    return named
+
+
 def _shown(facts: str, titles: Sequence[str]) -> str:
     """Everything printed with the extract: the document fields and every cited document's title."""
     return " ".join([facts, *dict.fromkeys(titles)]).strip()
@@ -231,9 +276,11 @@ def check_lead(
     titles, when `titles` does not give the title of each sentence's document)."""
     shown = _shown(facts, titles)
     if not lead:
-        return Verification(False, ["the model wrote nothing"])
+        return Verification(False, ["the model wrote nothing"], hints=[ANSWER_HINT])
     if len(lead) > MAX_CHARS:
-        return Verification(False, [f"the lead is {len(lead)} characters long (at most {MAX_CHARS})"])
+        return Verification(
+            False, [f"the lead is {len(lead)} characters long (at most {MAX_CHARS})"], hints=[SHORT_HINT]
+        )
     check = verify(lead, evidence, facts=shown)
     # sentence by sentence, against the sentences each one cites (a true sentence cannot carry another): what a
     # Chinese sentence adds to the question must be worded from them; a sentence that only restates the question
@@ -244,21 +291,25 @@ def check_lead(
         cited = _cited(_markers(sentence), evidence, facts, titles)
         pairs = _wording(sentence, question, shown) if chinese else None
         if pairs is not None and not pairs:
-            check.ok = False
-            check.problems.append(f"{sentence[:30]!r} only restates the question")
+            check.fail(f"{sentence[:30]!r} only restates the question", ANSWER_HINT)
         elif pairs and (share := _covered(pairs, cited)) < SUPPORT_MIN:
-            check.ok = False
-            check.problems.append(
-                f"only {share:.0%} of the wording of {sentence[:30]!r} is in the sentences it cites"
+            check.fail(
+                f"only {share:.0%} of the wording of {sentence[:30]!r} is in the sentences it cites",
+                WORDING_HINT,
             )
+        other = [
+            t for clause in _cited_clauses(sentence) for t in _uncited_documents(clause, evidence, titles)
+        ]
+        if other:
+            check.fail(f"{sentence[:30]!r} names {other[0]!r} but cites none of its sentences", DOCUMENT_HINT)
         unsupported = [c for c in _comparisons(sentence) if c not in _comparisons(cited)]
         if unsupported:
-            check.ok = False
-            check.problems.append(f"{sentence[:30]!r} compares ({unsupported[0]}) where its sources do not")
+            check.fail(
+                f"{sentence[:30]!r} compares ({unsupported[0]}) where its sources do not", COMPARISON_HINT
+            )
     uncited = [s for s in sentences(lead) if not MARKER.search(s)]
     if uncited:
-        check.ok = False
-        check.problems.append(f"a sentence without a [n] citation: {uncited[0][:40]!r}")
+        check.fail(f"a sentence without a [n] citation: {uncited[0][:40]!r}", CITE_HINT)
     return check
 
 

@@ -48,6 +48,17 @@ LEAD_PROMPT = ChatPromptTemplate.from_messages(
         ("human", "原文：\n{evidence}\n\n问题：{question}"),
     ]
 )
+# a lead that fails the check is asked for once more: the same prompt, with what was wrong (the kinds of fault, in
+# the check's words) after the question. The rejected lead is not shown: a small model shown its own reply, or a
+# conversation about it, repeats it or answers a worked example instead (measured on dev)
+LEAD_HINTS = "{question}\n（上次的回答没有通过核对：{hints}。）"
+
+
+def with_hints(question: str, hints: Sequence[str]) -> str:
+    """The question as the model reads it on its second try."""
+    return LEAD_HINTS.format(question=question, hints="；".join(hints)) if hints else question
+
+
 REWRITE_PROMPT = ChatPromptTemplate.from_messages(
     [
         (

@@ -47,6 +47,7 @@ class AssistantService:
         answer_cache: AnswerCache | RedisAnswerCache | None = None,
         documents: SharedIndex | None = None,
         lead_timeout: float = 20.0,
+        lead_revisions: int = 1,
     ) -> None:
         self.library = library
         self.sessions = sessions
@@ -60,6 +61,7 @@ class AssistantService:
             fallback=fallback,
             clock=clock,
             lead_timeout=lead_timeout,
+            lead_revisions=lead_revisions,
         )
         self.answer_cache = answer_cache if answer_cache is not None else AnswerCache(answer_cache_size)
         self._documents = documents
@@ -88,6 +90,7 @@ class AssistantService:
             answer_cache=cache,
             documents=shared_index(settings, library, redis, cache),
             lead_timeout=overrides.pop("lead_timeout", settings.lead_timeout),
+            lead_revisions=overrides.pop("lead_revisions", settings.lead_revisions),
             **overrides,
         )
 

@@ -22,11 +22,24 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _SPACE = re.compile(r"(?<!\d)\s+|\s+(?!\d)")
 
 
+CITE_HINT = "每句末尾都要标注所依据原文句子的编号，如[1]"
+FACT_HINT = "数字、日期和文号要照抄所引原文，连同原文的单位（万、亿、%），不要换算或补充"
+
+
 @dataclass
 class Verification:
     ok: bool
     problems: list[str] = field(default_factory=list)
     cited: list[int] = field(default_factory=list)
+    # what a writer must change, in Chinese and without the rejected text's wording (a generative answerer is
+    # asked once more with these; `problems` is for the logs)
+    hints: list[str] = field(default_factory=list)
+
+    def fail(self, problem: str, hint: str) -> None:
+        self.ok = False
+        self.problems.append(problem)
+        if hint not in self.hints:
+            self.hints.append(hint)
 
 
 _SOURCE_LINE = re.compile(r"^依据《[^\n]*》[^\n]*：$", re.M)
@@ -78,13 +91,16 @@ def verify(answer: str, passages: Sequence[str], facts: str = "") -> Verificatio
         if compact(stripped) != compact(REFUSAL_SENTENCE):
             return Verification(False, ["a refusal must be exactly the fixed sentence"])
         return Verification(True)
-    problems: list[str] = []
+    check = Verification(True)
     cited = sorted({int(n) for n in MARKER.findall(stripped)})
+    check.cited = cited
     if not cited:
-        problems.append("no [n] citation in the answer")
+        check.fail("no [n] citation in the answer", CITE_HINT)
     bad = [n for n in cited if not 1 <= n <= len(passages)]
     if bad:
-        problems.append(f"citation(s) {bad} refer to no given passage")
+        check.fail(
+            f"citation(s) {bad} refer to no given passage", f"只能引用给出的编号[1]至[{len(passages)}]"
+        )
     # facts compare whole: "20" is not supported by a passage that only says "2022"
     # per passage: joined, the end of one passage's number would run into the start of the next one's
     evidence_facts = set(facts_in(facts)).union(
@@ -92,5 +108,5 @@ def verify(answer: str, passages: Sequence[str], facts: str = "") -> Verificatio
     )
     for fact in facts_in(stripped):
         if fact not in evidence_facts:
-            problems.append(f"{fact!r} does not appear in the cited passages")
-    return Verification(not problems, problems, cited)
+            check.fail(f"{fact!r} does not appear in the cited passages", FACT_HINT)
+    return check

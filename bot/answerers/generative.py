@@ -17,7 +17,7 @@ from pydantic import PrivateAttr
 
 from bot.answer import Turn, Usage
 from bot.config import Settings
-from bot.prompts import LEAD_PROMPT, REWRITE_PROMPT
+from bot.prompts import LEAD_PROMPT, REWRITE_PROMPT, with_hints
 from retrieval.tokens import count_tokens
 
 
@@ -40,17 +40,18 @@ class GenerativeAnswerer:
         self.max_tokens = max_tokens
         self.rewrites = rewrites
 
-    def messages(self, question: str, evidence: str) -> list[BaseMessage]:
-        return LEAD_PROMPT.format_messages(evidence=evidence, question=question)
+    def messages(self, question: str, evidence: str, hints: Sequence[str] = ()) -> list[BaseMessage]:
+        return LEAD_PROMPT.format_messages(evidence=evidence, question=with_hints(question, hints))
 
-    def lead(self, question: str, evidence: str) -> Iterator[str]:
-        """The model's text as it streams; the consumer may stop reading at any point."""
-        for chunk in self.model.stream(self.messages(question, evidence), max_tokens=self.max_tokens):
+    def lead(self, question: str, evidence: str, hints: Sequence[str] = ()) -> Iterator[str]:
+        """The model's text as it streams; the consumer may stop reading at any point. With `hints` (what the
+        check found wrong with a first lead) the model is asked again."""
+        for chunk in self.model.stream(self.messages(question, evidence, hints), max_tokens=self.max_tokens):
             if isinstance(chunk.content, str) and chunk.content:
                 yield chunk.content
 
-    def usage(self, question: str, evidence: str, text: str) -> Usage:
-        prompt = sum(count_tokens(str(m.content)) for m in self.messages(question, evidence))
+    def usage(self, question: str, evidence: str, text: str, hints: Sequence[str] = ()) -> Usage:
+        prompt = sum(count_tokens(str(m.content)) for m in self.messages(question, evidence, hints))
         return Usage(prompt_tokens=prompt, completion_tokens=count_tokens(text))
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str | None:

@@ -310,7 +310,7 @@ class FakeGenerator:
         self.rewrites = 0
         self.fail = False
 
-    def lead(self, question: str, evidence: str) -> Iterator[str]:
+    def lead(self, question: str, evidence: str, hints: Sequence[str] = ()) -> Iterator[str]:
         self.calls += 1
         if self.fail:
             raise TimeoutError("model endpoint down")
@@ -318,7 +318,7 @@ class FakeGenerator:
         assert first is not None
         yield f"{first.group(1).rstrip('。')}。[1]"
 
-    def usage(self, question: str, evidence: str, text: str) -> Usage:
+    def usage(self, question: str, evidence: str, text: str, hints: Sequence[str] = ()) -> Usage:
         return Usage(prompt_tokens=100, completion_tokens=20)
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str | None:

@@ -178,6 +178,45 @@ def test_a_title_answers_which_document_but_only_its_own_sentence_holds_it() -> 
     assert not check_lead("培育龙头企业这个目标是提出的[1]。", TWO_DOCUMENTS, "", question, titles).ok
 
 
+@pytest.mark.parametrize(
+    ("lead", "ok"),
+    [
+        ("数字经济规划提出培育龙头企业10家[1]。", True),
+        ("數字經濟規劃提出培育龍頭企業10家[1]。", True),  # the name in traditional characters
+        ("智慧农业方案提出培育龙头企业10家[1]。", False),  # the figure moved to the other document
+        ("智慧农业方案提出培育龙头企业10家[1]，数字经济规划也提出建设智慧农场示范基地[2]。", False),
+        ("规划和方案分别提出培育龙头企业10家[1]和建设智慧农场示范基地[2]。", True),  # names neither
+        ("数字经济规划提出培育龙头企业10家[1]；智慧农业方案提出建设智慧农场示范基地[2]。", True),
+    ],
+)
+def test_a_sentence_that_names_a_document_cites_that_document(lead: str, ok: bool) -> None:
+    question = "两份文件分别提出了什么？"
+    titles = [TITLE_A, TITLE_B]
+    check = check_lead(lead, TWO_DOCUMENTS, "", question, titles)
+    assert check.ok is ok
+    if not ok:
+        assert any("names" in p for p in check.problems) and any("文件" in h for h in check.hints)
+
+
+def test_one_word_both_documents_go_by_is_no_name() -> None:
+    """ "数字化" is in one title only, but people call either document by it: one run of a title's own pairs is
+    not a name; the city and the kind of document ("某市…规划") are."""
+    titles = ["某省数字化转型方案(2020-2022年)", "某市产业升级规划(2021-2023年)"]
+    evidence = ["(2020-2022年)", "(2021—2023年)"]
+    question = "两份数字化文件各自覆盖哪几年？"
+    ok = "省里的方案覆盖2020—2022年[1]，某市的数字化规划覆盖2021—2023年[2]。"
+    assert check_lead(ok, evidence, "", question, titles).ok
+    moved = "省里的方案覆盖2020—2022年[1]，某市产业规划覆盖2020—2022年[1]。"
+    assert not check_lead(moved, evidence, "", question, titles).ok
+
+
+def test_a_cited_sentence_that_mentions_another_document_may_name_it() -> None:
+    evidence = ["落实《某省智慧农业实施方案》的部署,建设数字乡村示范基地。", "建设智慧农场示范基地。"]
+    titles = [TITLE_A, TITLE_B]  # [1] is the plan's and mentions the other document
+    lead = "数字经济规划落实智慧农业方案的部署，建设数字乡村示范基地[1]。"
+    assert check_lead(lead, evidence, "", "规划怎么落实上级部署？", titles).ok
+
+
 def test_a_period_answered_from_the_document_fields_shown() -> None:
     question = "这个规划覆盖哪几年？"
     facts = f"《{TITLE_A}》其执行期为2024—2026年。"
@@ -185,6 +224,22 @@ def test_a_period_answered_from_the_document_fields_shown() -> None:
     lead = attribute("这个规划覆盖2024—2026年[1]。", evidence, facts, question, [TITLE_A])
     assert check_lead(lead, evidence, facts, question, [TITLE_A]).ok
     assert not check_lead("这个规划覆盖2024—2027年[1]。", evidence, facts, question, [TITLE_A]).ok
+
+
+@pytest.mark.parametrize(
+    ("lead", "ok"),
+    [
+        ("这个规划标注的时效性是现行有效[1]。", True),  # a two-word field value the shown fields hold
+        ("这个规划标注的状态是现行有效[1]。", True),
+        ("这个规划标注的时效性是已经失效[1]。", False),  # the fields do not say this
+        ("这个规划标注的时效性是有[1]。", False),  # one word adds nothing to check
+    ],
+)
+def test_a_short_field_value_from_the_shown_fields_is_an_answer(lead: str, ok: bool) -> None:
+    question = "这个规划标注的时效性是什么？"
+    facts = f"《{TITLE_A}》时效性：现行有效。"
+    evidence = ["【时效性】现行有效"]
+    assert check_lead(lead, evidence, facts, question, [TITLE_A]).ok is ok
 
 
 @pytest.mark.parametrize(

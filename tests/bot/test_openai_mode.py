@@ -94,6 +94,76 @@ def test_invented_number_leaves_the_extract(service: AssistantService, fake: Fak
     assert answer.lead == "" and "20万" not in answer.answer and "11.2" in answer.answer
 
 
+def test_a_rejected_lead_is_sent_back_once_with_what_was_wrong(
+    service: AssistantService, fake: FakeOpenAI
+) -> None:
+    fake.replies = ["!500"]
+    extract = service.ask(QUESTION)
+    n = _number_of(fake, "11.2")
+    first_prompt = fake.requests[-1]["body"]["messages"]
+    wrong, right = f"到2022年建成5G基站20万个[{n}]。", f"到2022年建成5G基站11.2万个[{n}]。"
+    fake.replies = [wrong, right]
+    events = list(service.stream(QUESTION))
+    assert len(fake.requests) == 3
+    # the second request is the first one with what the check found wrong after the question: the kinds of
+    # fault, not the rejected claim (a small model shown its own reply repeats it)
+    again = fake.requests[-1]["body"]["messages"]
+    assert again[:-1] == first_prompt[:-1]
+    assert again[-1]["content"].startswith(first_prompt[-1]["content"] + "\n（上次的回答没有通过核对：")
+    assert "照抄所引原文" in again[-1]["content"] and "20万" not in again[-1]["content"]
+    *_, final = events
+    assert (
+        isinstance(final, Answer) and final.lead == right and final.answer == f"{right}\n\n{extract.answer}"
+    )
+    assert not any("未通过核验" in n for n in final.notices)
+    # a streaming surface is told to withdraw the first lead before the second one streams in its place
+    leads = [e for e in events if isinstance(e, AnswerEvent) and e.kind == "lead"]
+    restart = next(i for i, e in enumerate(leads) if e.restart)
+    assert (
+        "".join(e.text for e in leads[:restart]) == wrong
+        and "".join(e.text for e in leads[restart:]) == right
+    )
+    assert final.usage.prompt_tokens > 2 * extract.usage.prompt_tokens  # both attempts counted
+
+
+@pytest.mark.parametrize(
+    ("reply", "hint"),
+    [
+        ("山东省方案要求到2022年建成5G基站[{n}]。", "不要复述问题"),  # restates the question
+        (
+            "山东省方案的5G基站多于淄博[{n}]。",
+            "不要自己下比较的结论",
+        ),  # a comparison its source does not draw
+    ],
+)
+def test_the_second_try_is_told_the_kind_of_fault(
+    service: AssistantService, fake: FakeOpenAI, reply: str, hint: str
+) -> None:
+    fake.replies = ["!500"]
+    service.ask(QUESTION)
+    n = _number_of(fake, "11.2")
+    fake.replies = [reply.format(n=n), "还是没有依据的说法。"]
+    answer = service.ask(QUESTION)
+    assert len(fake.requests) == 3 and hint in fake.requests[-1]["body"]["messages"][-1]["content"]
+    # a second try that fails too leaves the extract, and says why
+    assert answer.lead == "" and any("未通过核验" in n for n in answer.notices)
+
+
+def test_no_second_try_when_revisions_are_off(
+    built_library: PolicyLibrary, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    settings = Settings(llm_base_url=fake.base_url, llm_model="fake-qwen", llm_timeout=2.0, lead_revisions=0)
+    service = AssistantService.from_settings(
+        settings,
+        library=built_library,
+        sessions=SqlSessionStore(tmp_path / "s.db"),
+        generators={"openai": GenerativeAnswerer("openai", openai_chat_model(settings), 1200)},
+    )
+    fake.replies = ["到2022年建成5G基站20万个[1]。", "到2022年建成5G基站11.2万个[2]。"]
+    answer = service.ask(QUESTION, mode="openai")
+    assert len(fake.requests) == 1 and answer.lead == "" and any("未通过核验" in n for n in answer.notices)
+
+
 @pytest.mark.parametrize("reply", ["各地财政将给予每个基站专项奖励[9]。", "各地财政将给予每个基站专项奖励。"])
 def test_a_sentence_no_evidence_sentence_holds_leaves_the_extract(
     service: AssistantService, fake: FakeOpenAI, reply: str

@@ -35,8 +35,11 @@ def error_event(request: Request, exc: BaseException) -> str:
 
 
 def answer_event_sse(event: AnswerEvent) -> list[tuple[str, Any]]:
-    """An extract is `delta` events line by line, then its citations; a lead piece is a `lead` event."""
+    """An extract is `delta` events line by line, then its citations; a lead piece is a `lead` event (with
+    `"restart": true` when the lead so far is withdrawn and the model writes it again)."""
     if event.kind == "lead":
+        if event.restart:
+            return [("lead", {"text": event.text, "restart": True})]
         return [("lead", {"text": event.text})] if event.text else []
     lines = [("delta", {"text": line}) for line in event.text.splitlines(keepends=True)]
     return [*lines, ("citations", [c.model_dump(mode="json") for c in event.citations])]

@@ -228,6 +228,8 @@ async function ask(question) {
     } else if (name === "lead") {
       view.lead.hidden = false;
       view.lead.classList.add("streaming");
+      // a lead that failed the check is withdrawn; the model's second try streams in its place
+      if (payload.restart) view.lead.textContent = "";
       view.lead.textContent += payload.text;
       scrollDown();
     } else if (name === "citations") {

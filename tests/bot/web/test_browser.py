@@ -245,11 +245,12 @@ def test_citation_view_from_a_chat_channel_link(web: tuple[str, Path], browser) 
 LEAD = "保障措施共有三项，分别是加强组织领导、强化要素支持和培育产业生态[1][3][5]。"
 
 
-def test_extract_at_once_then_the_lead_streams_into_place(
-    built_library: PolicyLibrary, tmp_path_factory: pytest.TempPathFactory, browser
-) -> None:
-    """A generative mode (a slow OpenAI-compatible model on 127.0.0.1): the verbatim extract is on the page
-    before the model's first token; the lead then streams in above it and stays once it passed its check."""
+def _watch_lead(
+    built_library: PolicyLibrary, tmp_path_factory: pytest.TempPathFactory, browser, replies: list[str]
+) -> tuple[list[list], tuple[bool, str, str], str]:
+    """Ask QUESTION on the page in a generative mode whose slow OpenAI-compatible model (on 127.0.0.1) gives
+    `replies` in turn; every change of the answer's lead and extract is recorded as [ms since send, lead text,
+    extract text, lead streaming]. Returns the changes, the final lead (visible, text, class) and the extract."""
     from tests.support.fake_openai import FakeOpenAI
 
     data_dir = copy_index(built_library, tmp_path_factory.mktemp("web-lead") / "data")
@@ -260,7 +261,7 @@ def test_extract_at_once_then_the_lead_streams_into_place(
             data_dir, answer_mode="openai", llm_base_url=fake.base_url, llm_timeout=10.0, answer_cache_size=0
         )
         service = AssistantService.from_settings(settings)
-        fake.replies = [LEAD]
+        fake.replies = list(replies)
         with live_server(create_app(service=service, settings=settings), free_port()) as url:
             context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
             page = context.new_page()
@@ -288,9 +289,18 @@ def test_extract_at_once_then_the_lead_streams_into_place(
             lead_box, text_box = answer.locator(".lead"), answer.locator(".text")
             final = (lead_box.is_visible(), lead_box.inner_text(), lead_box.get_attribute("class") or "")
             extract = text_box.inner_text()
-            shot(page, "web-lead.png")
+            shot(page, "web-lead.png" if len(replies) == 1 else "web-lead-revised.png")
             context.close()
         assert errors == []
+    return seen, final, extract
+
+
+def test_extract_at_once_then_the_lead_streams_into_place(
+    built_library: PolicyLibrary, tmp_path_factory: pytest.TempPathFactory, browser
+) -> None:
+    """A generative mode: the verbatim extract is on the page before the model's first token; the lead then
+    streams in above it and stays once it passed its check."""
+    seen, final, extract = _watch_lead(built_library, tmp_path_factory, browser, [LEAD])
     extract_at = next(t for t, lead, text, _ in seen if text.startswith("依据《"))
     lead_at = next(t for t, lead, _, streaming in seen if lead and streaming)
     # the extract was on the page at once and well before the model's first piece (the fake waits 0.25 s
@@ -302,3 +312,19 @@ def test_extract_at_once_then_the_lead_streams_into_place(
     # at the end: the lead in place above the unchanged extract
     assert final[:2] == (True, LEAD) and "streaming" not in final[2]
     assert extract.startswith("依据《") and "加强组织领导" in extract
+
+
+def test_a_rejected_lead_is_replaced_by_the_models_second_try(
+    built_library: PolicyLibrary, tmp_path_factory: pytest.TempPathFactory, browser
+) -> None:
+    """The first lead fails the check (a figure no quote holds): it streams, is withdrawn, and the model's second
+    try streams into its place; the page never shows the two run together, and ends with the second."""
+    wrong = "保障措施共有三项，每年安排资金5000万元[1]。"
+    seen, final, extract = _watch_lead(built_library, tmp_path_factory, browser, [wrong, LEAD])
+    leads = [lead.rstrip("▍") for _, lead, _, streaming in seen if streaming and lead]
+    first_right = next(
+        i for i, lead in enumerate(leads) if LEAD.startswith(lead) and not wrong.startswith(lead)
+    )
+    assert any(wrong.startswith(lead) and not LEAD.startswith(lead) for lead in leads[:first_right])
+    assert all(LEAD.startswith(lead) for lead in leads[first_right:])
+    assert final[:2] == (True, LEAD) and "5000" not in final[1] + extract
