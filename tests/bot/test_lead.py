@@ -229,14 +229,14 @@ def test_a_period_answered_from_the_document_fields_shown() -> None:
 @pytest.mark.parametrize(
     ("lead", "ok"),
     [
-        ("这个规划标注的时效性是现行有效[1]。", True),  # a two-word field value the shown fields hold
-        ("这个规划标注的状态是现行有效[1]。", True),
-        ("这个规划标注的时效性是已经失效[1]。", False),  # the fields do not say this
-        ("这个规划标注的时效性是有[1]。", False),  # one word adds nothing to check
+        ("这个规划时效性一栏写的是现行有效[1]。", True),  # a two-word field value the shown fields hold
+        ("这个规划状态一栏写的是现行有效[1]。", True),
+        ("这个规划时效性一栏写的是已经失效[1]。", False),  # the fields do not say this
+        ("这个规划时效性一栏写的是有[1]。", False),  # one word adds nothing to check
     ],
 )
 def test_a_short_field_value_from_the_shown_fields_is_an_answer(lead: str, ok: bool) -> None:
-    question = "这个规划标注的时效性是什么？"
+    question = "这个规划时效性一栏写的什么？"
     facts = f"《{TITLE_A}》时效性：现行有效。"
     evidence = ["【时效性】现行有效"]
     assert check_lead(lead, evidence, facts, question, [TITLE_A]).ok is ok
