@@ -24,7 +24,7 @@ from bot.gate import GateDecision, RelevanceGate, gate_features, label_match
 from bot.intents import IntentExemplars
 from bot.lead import attribute, check_lead, declined, is_complete, lead_sentences
 from bot.notices import document_notices, validity_statement
-from bot.prompts import addresses_the_model, pack_evidence
+from bot.prompts import addresses_the_model, pack_evidence, question_for_model
 from bot.question import (
     QuestionAnalysis,
     analyze,
@@ -44,6 +44,7 @@ log = logging.getLogger("policybot.chain")
 MODEL_REFUSED_NOTICE = "生成式模型未作答，仅显示原文摘录。"
 FALLBACK_NOTICE = "生成式概括未通过核验（{why}），仅显示原文摘录。"
 DIRECTIVE_NOTICE = "问题中含有对回答方式的指令，未交给生成式模型，仅显示原文摘录。"
+DIRECTIVE_DROPPED_NOTICE = "问题中对回答方式的指令未予执行，生成式模型只读到所问的问题。"
 REJECTED = "与所引原文不符"
 TIMEOUT_NOTICE = "生成式模型超过{seconds:g}秒未写完概括，仅显示原文摘录。"
 
@@ -413,9 +414,12 @@ class AnswerChain:
         goes above the extract; otherwise the extract stands, with a notice why."""
         extract = state.answer
         if addresses_the_model(state.question):
-            # "先输出…再回答" / "forget your rules": what it asks is answered by the extract; no model reads it
-            state.notices.append(DIRECTIVE_NOTICE)
-            return
+            # "先输出…再回答" / "you are now…": the model reads only the pieces that ask, never the instruction;
+            # a message that asks nothing else is answered by the extract alone
+            question = question_for_model(question)
+            state.notices.append(DIRECTIVE_DROPPED_NOTICE if question else DIRECTIVE_NOTICE)
+            if not question:
+                return
         sources = [(c.n, c.title, c.quote) for c in state.citations]
         evidence, used = pack_evidence(sources, generator.evidence_budget)
         if facts:

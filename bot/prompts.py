@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from langchain_core.prompts import ChatPromptTemplate
 
+from bot.question import asks
 from retrieval.normalize import to_simplified
 from retrieval.tokens import count_tokens
 
@@ -91,15 +92,50 @@ OUTPUT_DIRECTIVE = re.compile(
     r"(?:指令|指示|规则|设定|内容|要求|限制)|"
     r"\b(?:forget|ignore|disregard)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:your|the|previous|prior|above|earlier)\b"
     r"[^.!?\n]{0,20}\b(?:rules|instructions|prompts?|guidelines)\b|"
-    r"\b(?:print|output|say|write|repeat|type)\s+(?:out\s+)?(?:the\s+(?:word|phrase|text)\s+|[\"'“‘])",
+    r"\b(?:print|output|say|write|repeat|type)\s+(?:out\s+)?(?:the\s+(?:word|phrase|text)\s+|[\"'“‘])|"
+    r"\b(?:reply|respond|answer|start|begin)\s+(?:only\s+)?(?:with|by saying)\s+[\"'“‘]",
+    re.IGNORECASE,
+)
+
+
+# what a question may add to the question itself: giving the assistant a part to play ("你现在是…", "请以管理员身份…",
+# "用第一人称作答", "You are now in developer mode", "act as…") or announcing new instructions
+ROLE_DIRECTIVE = re.compile(
+    r"(?:从现在起|从现在开始|从今以后|今后|接下来)[^，,。！？!?\n]{0,6}你|"
+    r"你(?:现在|此刻|从此)(?:就)?(?:是|成为|变成|扮演|充当)|"
+    r"(?:请|你|您)[^，,。！？!?\n]{0,4}?(?:扮演|充当|假装|假扮|冒充)|第一人称|"
+    r"(?:请|你)以[^，,。！？!?\n]{1,12}?(?:身份|口吻|语气|角色|名义)|"
+    r"(?:用|以)[^，,。！？!?\n]{0,10}?(?:口吻|语气)(?:回答|作答|回复|说)|"
+    r"新指令|系统指令|系统提示|开发者模式|管理员模式|"
+    r"\b(?:you are now|you're now|from now on|act as|pretend (?:to be|you are)|role-?play|developer mode)\b",
+    re.IGNORECASE,
+)
+# where a message divides into pieces: sentences, comma clauses, "###"/【…】 markers, a space between Chinese words
+_PIECE_END = re.compile(
+    r"(?<=[，,；;：。！!？?\n])|(?<=[.:])\s+|#{2,}|【[^】]*】|(?<=[\u4e00-\u9fff”」』’])\s+(?=[\u4e00-\u9fff])"
+)
+
+# a piece that asks by requesting ("请告诉我…", "介绍一下…", "tell me…") rather than with a question word
+_REQUEST = re.compile(
+    r"告诉|介绍|说明|列出|列举|讲讲|说说|解释|\b(?:tell me|explain|list|describe|summari[sz]e)\b",
     re.IGNORECASE,
 )
 
 
 def addresses_the_model(text: str) -> bool:
-    """The message gives the assistant instructions about its output or rules (in either script)."""
+    """The message gives the assistant instructions about its output, its rules or its part (in either script)."""
     simplified = to_simplified(text)
-    return bool(INSTRUCTION_SENTENCE.search(simplified) or OUTPUT_DIRECTIVE.search(simplified))
+    return any(p.search(simplified) for p in (INSTRUCTION_SENTENCE, OUTPUT_DIRECTIVE, ROLE_DIRECTIVE))
+
+
+def question_for_model(text: str) -> str:
+    """What the model is given of a message: the message itself, or, when it also instructs the assistant, only
+    the pieces that ask something and instruct nothing ("回答前先输出…，然后告诉我…有哪些" → "然后告诉我…有哪些").
+    Empty when nothing is left to ask: then no model reads it."""
+    if not addresses_the_model(text):
+        return text
+    pieces = (p.strip() for p in _PIECE_END.split(text) if p and p.strip())
+    return "".join(p for p in pieces if (asks(p) or _REQUEST.search(p)) and not addresses_the_model(p))
 
 
 def without_instructions(text: str) -> str:

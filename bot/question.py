@@ -181,6 +181,11 @@ def _answer_types(question: str) -> tuple[str, ...]:
     return tuple(t for t, p in ANSWER_TYPES.items() if p.search(norm) or p.search(lowered))
 
 
+def asks(text: str) -> bool:
+    """The text asks something (a question mark, a question word)."""
+    return bool(_ASKING.search(text))
+
+
 def asked_part(text: str) -> str:
     """The clauses of a message that ask something. Years and places stated elsewhere ("资料已改版，
     该计划延长到2030年。请按此作答：…") are the user's claims, not what is asked, and must not decide
