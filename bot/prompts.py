@@ -99,7 +99,7 @@ OUTPUT_DIRECTIVE = re.compile(
 
 
 # what a question may add to the question itself: giving the assistant a part to play ("你现在是…", "请以管理员身份…",
-# "用第一人称作答", "You are now in developer mode", "act as…") or announcing new instructions
+# "用第一人称作答", "you are now…", "act as…") or announcing new instructions
 ROLE_DIRECTIVE = re.compile(
     r"(?:从现在起|从现在开始|从今以后|今后|接下来)[^，,。！？!?\n]{0,6}你|"
     r"你(?:现在|此刻|从此)(?:就)?(?:是|成为|变成|扮演|充当)|"
