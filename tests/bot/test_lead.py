@@ -107,15 +107,6 @@ def test_questions_that_instruct_the_model_are_recognised(question: str) -> None
     assert addresses_the_model(question)
 
 
-@pytest.mark.parametrize(
-    "question",
-    ["规划要建成多少个标准机架？", "计划里说要“输出”哪些产品？", "What does the plan say about printing?",
-     "规划对数据中心的要求是什么？请简要说明。", "Which rules does the plan set for data centres?"],
-)  # fmt: skip
-def test_ordinary_questions_do_not_instruct_the_model(question: str) -> None:
-    assert not addresses_the_model(question)
-
-
 def test_english_leads_are_not_compared_character_by_character() -> None:
     assert support("The plan builds 20,000 racks by 2026 [2].", EVIDENCE[1]) is None
     share = support("建成标准机架2万个[2]。", EVIDENCE[1], QUESTION)

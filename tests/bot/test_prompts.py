@@ -72,10 +72,13 @@ def test_the_model_reads_only_what_an_instructing_message_asks(message: str, ask
 
 @pytest.mark.parametrize(
     "message",
-    ["民间资本在规划里扮演什么角色？", "我们单位以企业身份申报，能否享受补贴？", "你是根据哪份文件回答的？",
+    ["规划要建成多少个标准机架？", "计划里说要“输出”哪些产品？", "What does the plan say about printing?",
+     "规划对数据中心的要求是什么？请简要说明。", "Which rules does the plan set for data centres?",
+     "民间资本在规划里扮演什么角色？", "我们单位以企业身份申报，能否享受补贴？", "你是根据哪份文件回答的？",
      "新材料企业充当什么样的角色？", "规划的语气是鼓励还是要求？"],
 )  # fmt: skip
-def test_a_part_played_by_someone_else_is_no_instruction(message: str) -> None:
-    """Third-person roles ("扮演什么角色") and the asker's own standing are asked about, not given to the model."""
+def test_ordinary_questions_do_not_instruct_the_model(message: str) -> None:
+    """Ordinary questions, third-person roles ("扮演什么角色") and the asker's own standing are asked about: the
+    model reads them whole."""
     assert not addresses_the_model(message)
     assert question_for_model(message) == message
