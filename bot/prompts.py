@@ -98,18 +98,20 @@ OUTPUT_DIRECTIVE = re.compile(
 )
 
 
-# what a question may add to the question itself: giving the assistant a part to play ("你现在是…", "请以管理员身份…",
-# "用第一人称作答", "you are now…", "act as…") or announcing new instructions
+# what a question may add to the question itself: giving the assistant a part to play ("你现在是…", "请以…身份…",
+# "you are now…", "act as…") or a mode to be in
 ROLE_DIRECTIVE = re.compile(
-    r"(?:从现在起|从现在开始|从今以后|今后|接下来)[^，,。！？!?\n]{0,6}你|"
     r"你(?:现在|此刻|从此)(?:就)?(?:是|成为|变成|扮演|充当)|"
-    r"(?:请|你|您)[^，,。！？!?\n]{0,4}?(?:扮演|充当|假装|假扮|冒充)|第一人称|"
+    r"(?:请|你|您)[^，,。！？!?\n]{0,4}?(?:扮演|充当|假装|假扮|冒充)|"
     r"(?:请|你)以[^，,。！？!?\n]{1,12}?(?:身份|口吻|语气|角色|名义)|"
     r"(?:用|以)[^，,。！？!?\n]{0,10}?(?:口吻|语气)(?:回答|作答|回复|说)|"
-    r"新指令|系统指令|系统提示|开发者模式|管理员模式|"
-    r"\b(?:you are now|you're now|from now on|act as|pretend (?:to be|you are)|role-?play|developer mode)\b",
+    r"系统提示|开发者模式|管理员模式|"
+    r"\b(?:you are now|you're now|act as|pretend (?:to be|you are)|role-?play|developer mode)\b",
     re.IGNORECASE,
 )
+# a piece that tells the assistant who it is ("你是…市长", "你就是一名…") and asks nothing: a part to play ("你是谁？",
+# "你是根据哪份文件回答的？" ask about the assistant, and are questions)
+_YOU_ARE = re.compile(r"你(?:现在|此刻|从此|就)?(?:是|成为|变成)(?!否)|\byou are\b", re.IGNORECASE)
 # where a message divides into pieces: sentences, comma clauses, "###"/【…】 markers, a space between Chinese words
 _PIECE_END = re.compile(
     r"(?<=[，,；;：。！!？?\n])|(?<=[.:])\s+|#{2,}|【[^】]*】|(?<=[\u4e00-\u9fff”」』’])\s+(?=[\u4e00-\u9fff])"
@@ -125,7 +127,18 @@ _REQUEST = re.compile(
 def addresses_the_model(text: str) -> bool:
     """The message gives the assistant instructions about its output, its rules or its part (in either script)."""
     simplified = to_simplified(text)
-    return any(p.search(simplified) for p in (INSTRUCTION_SENTENCE, OUTPUT_DIRECTIVE, ROLE_DIRECTIVE))
+    if any(p.search(simplified) for p in (INSTRUCTION_SENTENCE, OUTPUT_DIRECTIVE, ROLE_DIRECTIVE)):
+        return True
+    return any(_YOU_ARE.search(piece) and not _interrogative(piece) for piece in _pieces(simplified))
+
+
+def _interrogative(piece: str) -> bool:
+    """A question mark, or a Chinese question word (English "are", "is" start statements as well as questions)."""
+    return "?" in piece or "？" in piece or (not piece.isascii() and asks(piece))
+
+
+def _pieces(text: str) -> list[str]:
+    return [p.strip() for p in _PIECE_END.split(text) if p and p.strip()]
 
 
 def question_for_model(text: str) -> str:
@@ -134,8 +147,7 @@ def question_for_model(text: str) -> str:
     Empty when nothing is left to ask: then no model reads it."""
     if not addresses_the_model(text):
         return text
-    pieces = (p.strip() for p in _PIECE_END.split(text) if p and p.strip())
-    return "".join(p for p in pieces if (asks(p) or _REQUEST.search(p)) and not addresses_the_model(p))
+    return "".join(p for p in _pieces(text) if (asks(p) or _REQUEST.search(p)) and not addresses_the_model(p))
 
 
 def without_instructions(text: str) -> str:
