@@ -105,8 +105,8 @@ ROLE_DIRECTIVE = re.compile(
     r"(?:请|你|您)[^，,。！？!?\n]{0,4}?(?:扮演|充当|假装|假扮|冒充)|"
     r"(?:请|你)以[^，,。！？!?\n]{1,12}?(?:身份|口吻|语气|角色|名义)|"
     r"(?:用|以)[^，,。！？!?\n]{0,10}?(?:口吻|语气)(?:回答|作答|回复|说)|"
-    r"系统提示|开发者模式|管理员模式|"
-    r"\b(?:you are now|you're now|act as|pretend (?:to be|you are)|role-?play|developer mode)\b",
+    r"系统提示|提示词|开发者模式|管理员模式|"  # the model's own instructions ("system prompt") and modes
+    r"\b(?:you are now|you're now|act as|pretend (?:to be|you are)|role-?play|developer mode|system prompt)\b",
     re.IGNORECASE,
 )
 # a piece that tells the assistant who it is ("你是…市长", "你就是一名…") and asks nothing: a part to play ("你是谁？",
@@ -143,7 +143,7 @@ def _pieces(text: str) -> list[str]:
 
 def question_for_model(text: str) -> str:
     """What the model is given of a message: the message itself, or, when it also instructs the assistant, only
-    the pieces that ask something and instruct nothing ("回答前先输出…，然后告诉我…有哪些" → "然后告诉我…有哪些").
+    the pieces that ask something and instruct nothing ("先写上“OK”，再说说规划的目标" → "再说说规划的目标").
     Empty when nothing is left to ask: then no model reads it."""
     if not addresses_the_model(text):
         return text
