@@ -143,7 +143,7 @@ def _pieces(text: str) -> list[str]:
 
 def question_for_model(text: str) -> str:
     """What the model is given of a message: the message itself, or, when it also instructs the assistant, only
-    the pieces that ask something and instruct nothing ("先写上“OK”，再说说规划的目标" → "再说说规划的目标").
+    the pieces that ask something and instruct nothing ("先写上“OK”，再说说它的要点" → "再说说它的要点").
     Empty when nothing is left to ask: then no model reads it."""
     if not addresses_the_model(text):
         return text
