@@ -25,8 +25,10 @@ from bot.evidence import (
     units_of,
 )
 from bot.question import ANSWER_TYPE_EVIDENCE, QuestionAnalysis, cloze_contexts, named_bodies
+from retrieval.bilingual import chinese_terms
 from retrieval.chunking import PATH_SEPARATOR, Chunk
 from retrieval.index import IndexSnapshot
+from retrieval.lexical import tokenize
 from retrieval.normalize import compact, to_simplified
 from retrieval.retriever import Passage
 
@@ -143,7 +145,7 @@ class ExtractiveAnswerer:
         if years:
             # "2020年的时候…占比是多少" answered by a 2022 target: the figure for the year asked is not given
             return Draft(refusal_reason=f"文件中没有给出{years[0]}年的具体数字")
-        counted = _counted_noun(question) if counting else None
+        counted = _counted_noun(question, vocabulary) if counting else None
         if counted and not _counted_in(counted, draft.units):
             return Draft(refusal_reason=f"文件中没有给出{counted}的具体数字")
         if analysis.wants_money and not any(MONEY.search(u.compact) for u in draft.units):
@@ -395,13 +397,28 @@ def _children(doc_chunks: Sequence[Chunk], parent: tuple[str, ...]) -> list[tupl
     return seen
 
 
+# what an English "how many" counts: the words up to the verb ("how many 5G base stations will…")
+_HOW_MANY = re.compile(
+    r"\bhow many\s+((?:[\w-]+\s+){0,3}?[\w-]+?)(?=\s+(?:will|would|does|do|did|are|is|were|was|should|shall|must|"
+    r"can|could|has|have|to|in|by|under|for|does)\b|[?.!]|$)",
+    re.IGNORECASE,
+)
 _MEASURE = re.compile(r"^[个座项条家所台套批次处名人万亿]+")
 _NOUN_END = re.compile(r"[，,。？?！!；;：:、和及与呢吗]")
 _CLAUSE_BREAK = re.compile(r"[，,；;。：:！!？?]")  # the number of a counted noun stands in the noun's clause
 
 
-def _counted_noun(question: str) -> str | None:
-    """What a "how many" question counts: the words right after 多少/几 and its measure word ("多少座加氢站" → 加氢站)."""
+def _counted_noun(question: str, vocabulary: set[str] | None = None) -> str | None:
+    """What a "how many" question counts: the words right after 多少/几 and its measure word ("多少座加氢站" → 加氢站),
+    or, in English, the library's word for what follows "how many" ("how many hydrogen stations" → 加氢站)."""
+    english = _HOW_MANY.search(question)
+    if english is not None and vocabulary is not None:
+        span = english.group(1)
+        glossary = [
+            t for t in tokenize(span, expand=False, search_mode=False) if not t.isascii() and t in vocabulary
+        ]
+        readings = glossary or [r[0] for r in chinese_terms(span, vocabulary.__contains__)]
+        return readings[0] if readings else None
     contexts = cloze_contexts(question)
     if contexts is None:
         return None
