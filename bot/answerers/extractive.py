@@ -400,7 +400,7 @@ def _children(doc_chunks: Sequence[Chunk], parent: tuple[str, ...]) -> list[tupl
 # what an English "how many" counts: the words up to the verb ("how many 5G base stations will…")
 _HOW_MANY = re.compile(
     r"\bhow many\s+((?:[\w-]+\s+){0,3}?[\w-]+?)(?=\s+(?:will|would|does|do|did|are|is|were|was|should|shall|must|"
-    r"can|could|has|have|to|in|by|under|for|does)\b|[?.!]|$)",
+    r"can|could|has|have|to|in|by|under|for)\b|[?.!]|$)",
     re.IGNORECASE,
 )
 _MEASURE = re.compile(r"^[个座项条家所台套批次处名人万亿]+")
