@@ -15,7 +15,11 @@ _LIST = re.compile(
     r"哪[两二三四五六七八九十]+[个项条类种大方份件点座家]|"
     r"what are|list|which (?:are|areas|principles|measures|two|three|four|five|six|seven|eight|nine|ten)"
 )
-_QUANTITY = re.compile(r"多少|几成|比例|占比|百分之|how many|how much|what percentage|数量")
+# the English forms read as the Chinese ones do: 比例/占比 → proportion/share/rate, 多少 → how many/much/large
+_QUANTITY = re.compile(
+    r"多少|几成|比例|占比|百分之|数量|how (?:many|much|large|big)|"
+    r"what (?:percentage|proportion|share|ratio|rate)\b|\bnumber of\b"
+)
 _MONEY = re.compile(
     r"多少钱|补贴|补助|奖励|资金|预算|金额|投资额|总投资|万元|亿元|subsid|budget|funding amount|how much money"
 )

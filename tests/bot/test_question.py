@@ -22,6 +22,29 @@ def test_analysis_reads_places_and_years() -> None:
     assert analysis.places == ("淄博",) and analysis.years == (2025,) and analysis.wants_quantity
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What share of the city's households should have gigabit access?",
+        "What proportion of rural users is the target?",
+        "What rate of IPv6 adoption does the province want?",
+        "How large should a new data centre be?",
+        "What is the number of 5G parks planned?",
+    ],
+)
+def test_english_forms_of_a_quantity_question_ask_for_a_quantity(question: str) -> None:
+    # 比例/占比 read as proportion/share/rate: the answer must then give a figure, or the bot says it is not given
+    assert analyze(question).wants_quantity
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What rather vague goals does the plan set?", "What ratings agencies are named?", "Who shares the work?"],
+)
+def test_english_words_that_only_begin_like_a_quantity_word_do_not(question: str) -> None:
+    assert not analyze(question).wants_quantity
+
+
 def test_asked_part_drops_the_claims_around_the_question() -> None:
     from bot.question import asked_part
 
