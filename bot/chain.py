@@ -37,6 +37,7 @@ from bot.question import warm_up as question_warm_up
 from retrieval.index import IndexSnapshot
 from retrieval.library import PolicyLibrary
 from retrieval.normalize import compact, to_simplified
+from retrieval.places import english_place_names
 from retrieval.retriever import Passage, SearchResult
 
 log = logging.getLogger("policybot.chain")
@@ -272,10 +273,12 @@ class AnswerChain:
         assert state.snapshot is not None and state.analysis is not None
         snapshot, analysis = state.snapshot, state.analysis
         later = [y for y in analysis.years if y > latest_year(snapshot)]
-        foreign = [
-            p
-            for p in place_names(to_simplified(asked_part(state.question)))
-            if compact(p) not in corpus_text(snapshot)
+        asked = asked_part(state.question)
+        library_text = corpus_text(snapshot)
+        foreign = [p for p in place_names(to_simplified(asked)) if compact(p) not in library_text] + [
+            f"{name}（{'、'.join(readings)}）"
+            for name, readings in english_place_names(asked)
+            if not any(compact(r) in library_text for r in readings)
         ]
         if state.condensed and state.condensed.section_hint:
             state.decision = GateDecision(True, 1.0, {"section_hint": 1.0})

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 from retrieval.metadata import DOCUMENT_KINDS
 from retrieval.normalize import compact, to_simplified
-from retrieval.places import SCOPE_WORDS, canonical_place, gazetteer, place_names, scope_levels
+from retrieval.places import (
+    SCOPE_WORDS,
+    canonical_place,
+    gazetteer,
+    place_names,
+    romanised_places,
+    scope_levels,
+)
 
 _LIST = re.compile(
     r"哪些|哪几|有几|几个|几项|几条|几方面|包括什么|包括哪|分别|列出|列举|都有什么|主要有|"
@@ -161,6 +168,7 @@ def _ordinal_number(token: str) -> int | None:
 
 def warm_up() -> None:
     gazetteer()
+    romanised_places()
 
 
 _CLAUSE = re.compile(r"[^。！!；;：:？?\n]*(?:[。！!；;：:？?\n]+|$)")

@@ -100,6 +100,11 @@ def chinese_terms(text: str, known: Callable[[str], bool]) -> list[tuple[str, ..
     return found
 
 
+def headwords(phrase: str) -> tuple[str, ...]:
+    """Every Chinese headword the dictionary gives for an English word or phrase, not filtered by the library."""
+    return _senses(_dictionary(), phrase.lower().split())
+
+
 def warm_up() -> None:
     """Load the dictionary now rather than on the first English question."""
     _dictionary()

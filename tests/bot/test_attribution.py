@@ -97,6 +97,30 @@ def test_a_place_the_library_does_not_cover_is_refused(other_service: AssistantS
 @pytest.mark.parametrize(
     "question",
     [
+        "How many 5G base stations will Shenzhen build?",
+        "What is Shenzhen's target for 5G base stations by 2026?",
+        "By 2026, how many 5G base stations should Hangzhou have?",
+    ],
+)
+def test_an_english_question_about_a_place_the_library_does_not_cover_is_refused(
+    other_service: AssistantService, question: str
+) -> None:
+    # the place is read by its pinyin ("Shenzhen" → 深圳), not from a list of places in code
+    answer = other_service.ask(question)
+    assert answer.refused and "本库文件不涉及" in (answer.refusal_reason or "")
+    assert "6.5万" not in answer.answer and "30万" not in answer.answer
+
+
+def test_an_english_question_about_the_library_s_own_city_is_not_refused_for_its_place(
+    other_service: AssistantService,
+) -> None:
+    answer = other_service.ask("How many 5G base stations will Suzhou build by 2026?")
+    assert "本库文件不涉及" not in (answer.refusal_reason or "")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
         "苏州和全省分别要建成多少个5G基站？",
         "苏州与江苏省各自的5G基站目标是多少？",
         "5G基站方面，省里和苏州相比各定了多少？",

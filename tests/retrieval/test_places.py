@@ -1,0 +1,25 @@
+"""Places an English text names by their pinyin, read from the bilingual dictionary's readings of the gazetteer."""
+
+from __future__ import annotations
+
+from retrieval.places import english_place_names
+
+
+def test_a_city_named_in_english_is_read_as_the_chinese_places_written_so() -> None:
+    found = dict(english_place_names("How many 5G base stations will Suzhou build by 2022?"))
+    assert "苏州" in found["Suzhou"]
+
+
+def test_possessives_and_several_places_are_read_in_order() -> None:
+    found = english_place_names("What do Hangzhou's and Qingdao's plans say about data centres?")
+    assert [name for name, _ in found] == ["Hangzhou", "Qingdao"]
+    assert "杭州" in dict(found)["Hangzhou"]
+
+
+def test_english_words_that_are_also_a_place_s_pinyin_are_words() -> None:
+    # "Guide" is the pinyin of 贵德 and "Dean" of 德安, but the dictionary reads both as English words
+    assert english_place_names("A Guide To The Plan, Written By The Dean Of The School") == []
+
+
+def test_a_chinese_text_is_left_to_the_chinese_reader() -> None:
+    assert english_place_names("苏州要建成多少5G基站？Suzhou") == []
