@@ -73,13 +73,29 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
 ANSWER_TYPES: dict[str, re.Pattern[str]] = {
     "phone": re.compile(r"电话|热线|联系方式|phone"),
     "url": re.compile(r"网址|网站|链接|网页|url|website"),
-    "company": re.compile(r"哪家公司|哪家企业|哪些公司|哪些企业(?:承建|负责|中标)|承建|中标|运营商是"),
-    "procedure": re.compile(
-        r"流程|步骤|手续|怎么申请|如何申请|怎么申报|如何申报|申报条件|申请条件|(?:申报|申请|提交|准备|哪些)材料"
+    "company": re.compile(
+        r"哪家公司|哪家企业|哪些公司|哪些企业(?:承建|负责|中标)|承建|中标|运营商是|"
+        r"which (?:company|firm|enterprise|operator)\b|which (?:\w+ )?(?:companies|firms|operators)\b|"
+        r"which (?:\w+ )?enterprises (?:\w+ ){0,2}(?:build|built|operate|won|selected|chosen|signed)"
     ),
-    "department": re.compile(r"哪个部门|哪些部门|由谁负责|谁负责|责任单位|牵头单位|主管部门"),
-    "district": re.compile(r"哪些区县|哪个区县|哪个区|哪些区|哪个县|具体位置|建在哪|选址"),
-    "result": re.compile(r"完成情况|进展|评估结果|中期评估|成效如何|落实情况|执行情况"),
+    "procedure": re.compile(
+        r"流程|步骤|手续|怎么申请|如何申请|怎么申报|如何申报|申报条件|申请条件|(?:申报|申请|提交|准备|哪些)材料|"
+        r"how (?:do|does|can|should) (?:\w+ ){0,3}apply|application (?:materials|procedure|process|form)|"
+        r"what (?:documents|materials) (?:\w+ ){0,3}submit"
+    ),
+    "department": re.compile(
+        r"哪个部门|哪些部门|由谁负责|谁负责|责任单位|牵头单位|主管部门|"
+        r"which (?:department|agency|bureau|authority|authorities)|who is (?:responsible|in charge)|lead (?:unit|agency)"
+    ),
+    "district": re.compile(
+        r"哪些区县|哪个区县|哪个区|哪些区|哪个县|具体位置|建在哪|选址|"
+        r"which (?:district|county|counties)|where exactly|be (?:located|built|sited) where"
+    ),
+    "result": re.compile(
+        r"完成情况|进展|评估结果|中期评估|成效如何|落实情况|执行情况|"
+        r"\bprogress\b|actually (?:been )?(?:delivered|built|completed|achieved)|mid-term (?:review|evaluation)|"
+        r"implementation status"
+    ),
     "tax": re.compile(r"税收|免税|减税|所得税|税费|tax"),
 }
 ANSWER_TYPE_EVIDENCE: dict[str, re.Pattern[str]] = {

@@ -45,6 +45,40 @@ def test_english_words_that_only_begin_like_a_quantity_word_do_not(question: str
     assert not analyze(question).wants_quantity
 
 
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which company will build the computing centre?", "company"),
+        ("Which telecom operators signed the agreements?", "company"),
+        ("Which firms were selected to run the platform?", "company"),
+        ("How do small firms apply for the subsidy?", "procedure"),
+        ("What application materials are needed?", "procedure"),
+        ("Which agency leads the broadband work?", "department"),
+        ("Who is in charge of the data centre projects?", "department"),
+        ("In which district will the centre be built?", "district"),
+        ("Where exactly will the launch port be?", "district"),
+        ("How many scenarios have actually been delivered so far?", "result"),
+        ("What progress has the city made on 5G?", "result"),
+    ],
+)
+def test_english_forms_of_the_answer_types(question: str, kind: str) -> None:
+    # the English reading of the Chinese list (哪家公司, 怎么申请, 哪个部门, 哪个区, 完成情况…): the answer must then hold a
+    # fact of that kind, or the bot says the documents do not give it
+    assert kind in analyze(question).answer_types
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which enterprises does the plan encourage to adopt industrial internet?",
+        "What does the plan say about 5G base stations?",
+        "Which industries count as the four strong industries?",
+    ],
+)
+def test_english_content_questions_ask_for_no_answer_type(question: str) -> None:
+    assert analyze(question).answer_types == ()
+
+
 def test_asked_part_drops_the_claims_around_the_question() -> None:
     from bot.question import asked_part
 
