@@ -37,7 +37,7 @@ from bot.question import warm_up as question_warm_up
 from retrieval.index import IndexSnapshot
 from retrieval.library import PolicyLibrary
 from retrieval.normalize import compact, to_simplified
-from retrieval.places import english_place_names
+from retrieval.places import canonical_place, english_place_names
 from retrieval.retriever import Passage, SearchResult
 
 log = logging.getLogger("policybot.chain")
@@ -275,7 +275,9 @@ class AnswerChain:
         later = [y for y in analysis.years if y > latest_year(snapshot)]
         asked = asked_part(state.question)
         library_text = corpus_text(snapshot)
-        foreign = [p for p in place_names(to_simplified(asked)) if compact(p) not in library_text] + [
+        foreign = [
+            p for p in place_names(to_simplified(asked)) if compact(canonical_place(p)) not in library_text
+        ] + [
             f"{name}（{'、'.join(readings)}）"
             for name, readings in english_place_names(asked)
             if not any(compact(r) in library_text for r in readings)

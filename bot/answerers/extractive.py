@@ -24,12 +24,13 @@ from bot.evidence import (
     unit_score,
     units_of,
 )
-from bot.question import ANSWER_TYPE_EVIDENCE, QuestionAnalysis, cloze_contexts, named_bodies
+from bot.question import ANSWER_TYPE_EVIDENCE, QuestionAnalysis, asked_part, cloze_contexts, named_bodies
 from retrieval.bilingual import chinese_terms
 from retrieval.chunking import PATH_SEPARATOR, Chunk
 from retrieval.index import IndexSnapshot
 from retrieval.lexical import tokenize
 from retrieval.normalize import compact, to_simplified
+from retrieval.places import canonical_place, english_place_names
 from retrieval.retriever import Passage
 
 MAX_UNITS = 4
@@ -145,6 +146,10 @@ class ExtractiveAnswerer:
         if years:
             # "2020年的时候…占比是多少" answered by a 2022 target: the figure for the year asked is not given
             return Draft(refusal_reason=f"文件中没有给出{years[0]}年的具体数字")
+        places = _places_not_given(question, analysis, draft.units, snapshot) if counting else []
+        if places:
+            # "青岛到2022年要建多少基站" answered by the province's figure: the figure for the place asked is not given
+            return Draft(refusal_reason=f"文件中没有给出{places[0]}的具体数字")
         counted = _counted_noun(question, vocabulary) if counting else None
         if counted and not _counted_in(counted, draft.units):
             return Draft(refusal_reason=f"文件中没有给出{counted}的具体数字")
@@ -431,6 +436,26 @@ def _counted_in(noun: str, units: Sequence[Unit]) -> bool:
     counts something else ("充電樁和加氫站、特高壓…支撐有力,…形成50個以上…" for "多少座加氢站")."""
     clauses = [c for u in units for c in _CLAUSE_BREAK.split(compact(to_simplified(u.text))) if noun in c]
     return not clauses or any(has_number(c, ignore=NOT_COUNTS) for c in clauses)
+
+
+def _places_not_given(
+    question: str, analysis: QuestionAnalysis, units: Sequence[Unit], snapshot: IndexSnapshot
+) -> list[str]:
+    """The places a figure is asked for that are neither a library document's own place (those are attribution's
+    to choose between) nor named by a quoted sentence (an English name counts as the Chinese places it may be:
+    "Qingdao" → 青岛)."""
+    own = {
+        place
+        for entry in snapshot.documents.values()
+        for place in entry.get("summary", {}).get("places") or ()
+    }
+    quoted = compact(to_simplified(" ".join(u.text for u in units)))
+    asked = [(p, (p,)) for p in analysis.places] + english_place_names(asked_part(question))
+    return [
+        name
+        for name, readings in asked
+        if not any(canonical_place(r) in own or compact(r) in quoted for r in readings)
+    ]
 
 
 def _is_sentence(unit: Unit) -> bool:

@@ -36,6 +36,7 @@ PROVINCE_PLAN = """江苏省人民政府关于印发江苏省新型基础设施�
 到2026年，全省建成5G基站30万个，数据中心机架规模达到60万架。
 二、重点行动
 (一)推进5G规模化应用。支持各设区市建设5G行业虚拟专网。
+(二)布局算力枢纽。支持南京、无锡建设算力枢纽节点。
 """
 
 
@@ -109,6 +110,28 @@ def test_an_english_question_about_a_place_the_library_does_not_cover_is_refused
     answer = other_service.ask(question)
     assert answer.refused and "本库文件不涉及" in (answer.refusal_reason or "")
     assert "6.5万" not in answer.answer and "30万" not in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "无锡到2026年要建成多少5G基站？",
+        "到2026年，无锡市的5G基站要达到多少个？",
+        "How many 5G base stations should Wuxi have by 2026?",
+    ],
+)
+def test_a_figure_asked_for_a_place_the_documents_only_mention_is_not_the_province_s(
+    other_service: AssistantService, question: str
+) -> None:
+    # 无锡 is named by the province plan (算力枢纽) but no figure is given for it: the province's 30万 is no answer
+    answer = other_service.ask(question)
+    assert answer.refused and "30万" not in answer.answer
+    assert "具体数字" in (answer.refusal_reason or "")
+
+
+def test_the_province_s_own_figure_is_still_given(other_service: AssistantService) -> None:
+    answer = other_service.ask("全省到2026年要建成多少5G基站？")
+    assert not answer.refused and "30万" in answer.answer
 
 
 def test_an_english_question_about_the_library_s_own_city_is_not_refused_for_its_place(

@@ -39,7 +39,11 @@ def test_english_forms_of_a_quantity_question_ask_for_a_quantity(question: str) 
 
 @pytest.mark.parametrize(
     "question",
-    ["What rather vague goals does the plan set?", "What ratings agencies are named?", "Who shares the work?"],
+    [
+        "What rather vague goals does the plan set?",
+        "What ratings agencies are named?",
+        "Who shares the work?",
+    ],
 )
 def test_english_words_that_only_begin_like_a_quantity_word_do_not(question: str) -> None:
     assert not analyze(question).wants_quantity
