@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from retrieval.metadata import DOCUMENT_KINDS
 from retrieval.normalize import compact, to_simplified
 from retrieval.places import (
+    CITY,
+    PROVINCE,
     SCOPE_WORDS,
     canonical_place,
     gazetteer,
@@ -235,9 +237,18 @@ _POINTER = re.compile(
 )
 
 
+# "…计划各要求…", "…意见各定了…": 各 right after the name of a kind of document asks each document in turn
+_EACH_DOCUMENT = re.compile(rf"(?:{_KINDS})各(?![地级类区县市部单项种有])")
+# a bare 省/市 that opens a document's name ("省数字基础设施指导意见", "和市计划") names that level's document
+_BARE_LEVEL = re.compile(r"(?:^|(?<=[，,。；;：:？?！!、和与跟及同对较比]))([省市])(?!级|里|内|委|政府)")
+_BARE_LEVELS = {"省": PROVINCE, "市": CITY}
+
+
 def compares(text: str) -> bool:
-    """The message asks about several things side by side ("分别", "各自", "相比", "vs", "respectively")."""
-    return bool(_COMPARES.search(compact(text)) or _COMPARES.search(text.lower()))
+    """The message asks about several things side by side ("分别", "各自", "相比", "vs", "respectively", or
+    "…计划各…")."""
+    norm = compact(to_simplified(text))
+    return bool(_COMPARES.search(norm) or _COMPARES.search(text.lower()) or _EACH_DOCUMENT.search(norm))
 
 
 def points_at_a_document(text: str) -> bool:
@@ -267,9 +278,17 @@ def designated_places(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for p, d in _places_with_designation(text) if d))
 
 
+def _bare_levels(text: str) -> list[str]:
+    """The levels a bare 省/市 designates ("和省数字基础设施指导意见相比" → province)."""
+    norm = compact(to_simplified(text))
+    return [
+        _BARE_LEVELS[m.group(1)] for m in _BARE_LEVEL.finditer(norm) if _DESIGNATOR.match(norm[m.end() :])
+    ]
+
+
 def _designated_scopes(text: str) -> tuple[str, ...]:
     norm = compact(to_simplified(text)).lower()
-    found = []
+    found = _bare_levels(text)
     for level, words in SCOPE_WORDS.items():
         for word in words:
             at = norm.find(word.replace(" ", ""))
@@ -290,8 +309,10 @@ def analyze(question: str) -> QuestionAnalysis:
         metadata_fields=tuple(f for f, p in METADATA_FIELDS.items() if p.search(norm) or p.search(lowered)),
         places=mentioned_places(asked_part(question)),
         designated=designated_places(asked_part(question)),
-        scopes=scope_levels(asked_part(question)),
-        designated_scopes=_designated_scopes(asked_part(question)),
+        scopes=tuple(
+            dict.fromkeys([*scope_levels(asked_part(question)), *_bare_levels(asked_part(question))])
+        ),
+        designated_scopes=tuple(dict.fromkeys(_designated_scopes(asked_part(question)))),
         answer_types=_answer_types(question),
         years=tuple(int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", compact(asked_part(question)))),
         ordinal=_ordinal(norm),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.question import analyze, cloze_contexts, mentioned_places, place_names
+from bot.question import analyze, cloze_contexts, compares, mentioned_places, place_names
 
 
 def test_place_names_from_the_dictionary() -> None:
@@ -81,6 +81,37 @@ def test_english_forms_of_the_answer_types(question: str, kind: str) -> None:
 )
 def test_english_content_questions_ask_for_no_answer_type(question: str) -> None:
     assert analyze(question).answer_types == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "level"),
+    [
+        ("关于5G，省新基建方案和苏州计划分别定了什么目标？", "province"),
+        ("苏州计划与省方案相比有何不同？", "province"),
+        ("市计划和省方案分别覆盖哪几年？", "city"),
+    ],
+)
+def test_a_bare_level_before_a_document_names_that_level_s_document(question: str, level: str) -> None:
+    analysis = analyze(question)
+    assert level in analysis.scopes and level in analysis.designated_scopes
+
+
+@pytest.mark.parametrize("question", ["省会城市在哪里？", "各市人民政府要做什么？", "市场化运作怎么理解？"])
+def test_a_level_character_inside_other_words_is_no_level(question: str) -> None:
+    assert analyze(question).designated_scopes == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("5G这块，省里的方案跟苏州计划各要求做到啥程度？", True),
+        ("两份意见各定了多少个基站？", True),
+        ("苏州计划各区县的任务是什么？", False),
+        ("苏州计划对各部门有什么要求？", False),
+    ],
+)
+def test_each_after_a_document_kind_compares_the_documents(question: str, expected: bool) -> None:
+    assert compares(question) is expected
 
 
 def test_asked_part_drops_the_claims_around_the_question() -> None:
