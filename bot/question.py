@@ -238,7 +238,7 @@ _POINTER = re.compile(
 
 
 # "…计划各要求…", "…意见各定了…": 各 right after the name of a kind of document asks each document in turn
-_EACH_DOCUMENT = re.compile(rf"(?:{_KINDS})各(?![地级类区县市部单项种有])")
+_EACH_DOCUMENT = re.compile(rf"(?:{_KINDS}|省里|市里)各(?![地级类区县市部单项种]|有关)")
 # a bare 省/市 that opens a document's name ("省数字基础设施指导意见", "和市计划") names that level's document
 _BARE_LEVEL = re.compile(r"(?:^|(?<=[，,。；;：:？?！!、和与跟及同对较比]))([省市])(?!级|里|内|委|政府)")
 _BARE_LEVELS = {"省": PROVINCE, "市": CITY}

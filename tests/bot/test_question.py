@@ -106,6 +106,8 @@ def test_a_level_character_inside_other_words_is_no_level(question: str) -> None
     [
         ("5G这块，省里的方案跟苏州计划各要求做到啥程度？", True),
         ("两份意见各定了多少个基站？", True),
+        ("省里的文件和苏州计划各有什么安排？", True),
+        ("苏州计划各有关单位要做什么？", False),
         ("苏州计划各区县的任务是什么？", False),
         ("苏州计划对各部门有什么要求？", False),
     ],
