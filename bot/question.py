@@ -63,7 +63,12 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
         r"时效性|还有效|仍然有效|是否有效|现行有效|失效|过期|still valid|still in force|still effective"
     ),
     "topic": re.compile(r"主题分类"),
-    "title": re.compile(r"完整标题|标题|全称|全名|文件名称|叫什么名字|full title|official title|full name"),
+    # "叫什么名字" asks for a title only when a document is what is named ("这份计划叫什么名字", not "算力中心叫什么名字")
+    "title": re.compile(
+        r"完整标题|标题|全称|全名|文件名称|"
+        rf"(?:{'|'.join(sorted({*DOCUMENT_KINDS, '文件', '政策'}, key=len, reverse=True))})的?(?:名字|名称)?叫什么名字|"
+        r"full title|official title|full name"
+    ),
     "period": re.compile(
         r"执行期|实施期|规划期|哪几年|哪些年|覆盖哪(?:几|些|一)?年|期限|时间跨度|到哪年结束|哪一年结束|起止|what period|which years"
     ),

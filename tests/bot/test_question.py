@@ -116,6 +116,19 @@ def test_each_after_a_document_kind_compares_the_documents(question: str, expect
     assert compares(question) is expected
 
 
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [
+        ("这份通知叫什么名字？", True),
+        ("苏州那个计划的名称叫什么名字？", True),
+        ("苏州要建的数据中心叫什么名字？", False),
+        ("这个示范园区叫什么名字？", False),
+    ],
+)
+def test_a_name_is_a_title_only_when_a_document_is_what_is_named(question: str, title: bool) -> None:
+    assert ("title" in analyze(question).metadata_fields) is title
+
+
 def test_asked_part_drops_the_claims_around_the_question() -> None:
     from bot.question import asked_part
 
