@@ -273,13 +273,15 @@ class ExtractiveAnswerer:
         for passage in passages[:3]:
             chunk = passage.chunk
             doc_chunks = snapshot.chunks_of(chunk.doc_id)
+            # the words that name the document ("淄博行动计划") do not name its sections ("行动目标")
+            unnamed = _without_title_runs(asked, compact(to_simplified(chunk.title)))
             for depth in range(len(chunk.section_parts), 0, -1):
                 parent = chunk.section_parts[:depth]
                 children = _children(doc_chunks, parent)
                 if len(children) < 2:
                     continue
                 label = compact(strip_numbering(parent[-1]))
-                if not analysis.ordinal and _label_share(label, asked) < LABEL_SHARE_MIN:
+                if not analysis.ordinal and _label_share(label, unnamed) < LABEL_SHARE_MIN:
                     continue  # the question does not name this section: the enumeration in a sentence answers
                 if analysis.items_asked and len(children) != analysis.items_asked:
                     continue  # "哪三类" is not answered by a section of two items
@@ -462,6 +464,26 @@ def _places_not_given(
         for name, readings in asked
         if not any(canonical_place(r) in own or compact(r) in quoted for r in readings)
     ]
+
+
+TITLE_RUN_MIN = 3  # a run of the question this long found in the document's title names the document
+
+
+def _without_title_runs(asked: str, title: str) -> str:
+    """The question without the runs of TITLE_RUN_MIN or more characters that it shares with the document's title
+    (each replaced by a break, so the parts around it do not join)."""
+    out, i = [], 0
+    while i < len(asked):
+        j = i + TITLE_RUN_MIN
+        if j <= len(asked) and asked[i:j] in title:
+            while j < len(asked) and asked[i : j + 1] in title:
+                j += 1
+            out.append("|")
+            i = j
+        else:
+            out.append(asked[i])
+            i += 1
+    return "".join(out)
 
 
 def _longest_shared_run(a: str, b: str) -> int:

@@ -269,3 +269,21 @@ def test_the_longest_shared_run() -> None:
 
     assert _longest_shared_run("科学基础设施建什么", "着力建设高规格的新材料科学基础设施") == 6
     assert _longest_shared_run("abc", "xyz") == 0
+
+
+def test_the_document_s_name_in_a_question_does_not_name_one_of_its_sections(
+    service: AssistantService,
+) -> None:
+    # "行动计划" shares 行动 with the section 行动目标; the question asks for the industries, not that section
+    answer = answered(
+        service, "淄博行动计划里讲的“四强”产业都包括哪些行业？", "新材料", "新医药", "智能装备", "电子信息"
+    )
+    assert "行动目标" not in answer.answer
+
+
+def test_runs_shared_with_the_title_are_left_out_of_section_matching() -> None:
+    from bot.answerers.extractive import _without_title_runs
+
+    title = "苏州市新型基础设施建设行动计划(2024-2026年)"
+    assert _without_title_runs("苏州行动计划的发展目标", title) == "苏州|的发展目标"
+    assert _without_title_runs("发展目标有哪些", title) == "发展目标有哪些"
