@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from bot.question import QuestionAnalysis
 from retrieval.index import IndexSnapshot
+from retrieval.metadata import DOCUMENT_KINDS
+from retrieval.normalize import compact, to_simplified
 
 
 @dataclass(frozen=True)
@@ -72,13 +74,36 @@ def document_groups(analysis: QuestionAnalysis, snapshot: IndexSnapshot) -> list
 
 def attributed_documents(analysis: QuestionAnalysis, snapshot: IndexSnapshot) -> frozenset[str] | None:
     """The documents the question restricts itself to, or None when it does not restrict (names no known place
-    or level, or compares several)."""
+    or level, or compares several). Among a place's or level's documents, the kind the question names ("省里的指导
+    意见" of a province with a plan and guiding opinions) keeps those whose title is of that kind."""
     groups = document_groups(analysis, snapshot)
     if not groups:
         return None
     if len(groups) == 1 or len(analysis.places) == 0:
-        return frozenset().union(*groups)
+        return _of_the_kind_named(frozenset().union(*groups), analysis.text, snapshot)
     return None
+
+
+_KIND_NAMES = sorted({*DOCUMENT_KINDS}, key=len, reverse=True)
+
+
+def _of_the_kind_named(documents: frozenset[str], question: str, snapshot: IndexSnapshot) -> frozenset[str]:
+    """The documents whose title ends in the one kind the question names, when that is some but not all of them."""
+    asked = compact(to_simplified(question))
+    named = {
+        kind
+        for kind in _KIND_NAMES
+        if kind in asked and not any(kind in k and kind != k for k in _KIND_NAMES if k in asked)
+    }
+    if len(named) != 1 or len(documents) < 2:
+        return documents
+    kind = named.pop()
+    titled = frozenset(
+        d
+        for d in documents
+        if kind in compact(to_simplified(snapshot.documents.get(d, {}).get("summary", {}).get("title", "")))
+    )
+    return titled if titled and titled != documents else documents
 
 
 def documents_per_place(analysis: QuestionAnalysis, snapshot: IndexSnapshot) -> list[frozenset[str]]:

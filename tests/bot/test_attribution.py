@@ -199,3 +199,26 @@ def test_a_field_question_worded_freely_is_answered_from_the_fields(
     other_service: AssistantService, question: str, fact: str
 ) -> None:
     answered(other_service, question, fact)
+
+
+def test_the_kind_a_question_names_chooses_among_a_level_s_documents() -> None:
+    from types import SimpleNamespace
+
+    from bot.attribution import _of_the_kind_named
+
+    def entry(title: str) -> dict:
+        return {"summary": {"title": title}}
+
+    snapshot = SimpleNamespace(
+        documents={
+            "plan": entry("江苏省新型基础设施建设行动方案(2024-2026年)"),
+            "opinions": entry("江蘇省人民政府辦公廳關於數字基礎設施建設的指導意見"),
+        }
+    )
+    both = frozenset({"plan", "opinions"})
+    assert _of_the_kind_named(both, "省里的指导意见要布局哪些设施？", snapshot) == {"opinions"}
+    assert _of_the_kind_named(both, "省裡的行動方案定了多少基站？", snapshot) == {"plan"}
+    # no kind, a kind no document has, or two kinds: the question does not narrow
+    assert _of_the_kind_named(both, "省里要布局哪些设施？", snapshot) == both
+    assert _of_the_kind_named(both, "省里的管理办法怎么说？", snapshot) == both
+    assert _of_the_kind_named(both, "省里的方案和意见分别怎么说？", snapshot) == both
