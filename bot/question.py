@@ -13,6 +13,7 @@ from retrieval.places import (
     PROVINCE,
     SCOPE_WORDS,
     canonical_place,
+    english_place_names,
     gazetteer,
     place_names,
     romanised_places,
@@ -39,7 +40,9 @@ _FOLLOW_UP = re.compile(
 )
 # words that ask about several things side by side: each named place or level is then one group of documents
 _COMPARES = re.compile(
-    r"分别|各自|两者|二者|相比|对比|比较|有何不同|有什么不同|区别|异同|\bvs\.?\b|compare|respectively|differ"
+    r"分别|各自|两者|二者|相比|对比|比较|有何不同|有什么不同|区别|异同|\bvs\.?\b|compare|respectively|differ|"
+    # "the Shandong opinions and the Zibo plan each set…", "both documents": 各自 in English
+    r"\band\b[^?.!]{1,80}\beach\b|\bboth (?:documents|plans|of them)\b"
 )
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
@@ -262,13 +265,18 @@ def points_at_a_document(text: str) -> bool:
 
 
 def _places_with_designation(text: str) -> list[tuple[str, bool]]:
-    """(canonical place, whether it designates a document) for each place the text names, in order."""
+    """(canonical place, whether it designates a document) for each place the text names, in order; an English
+    place name ("Suzhou") stands for each Chinese place written so (attribution keeps those the library has)."""
     norm = compact(to_simplified(text))
     found: list[tuple[str, bool]] = []
     for name in place_names(text):
         at = norm.find(compact(name))
         designates = at >= 0 and bool(_DESIGNATOR.match(norm[at + len(compact(name)) :]))
         found.append((canonical_place(name), designates))
+    # English names count as places, not as designations: "the Zibo plan" read as designating the Zibo plan cost
+    # a paraphrase that the unrestricted answer got right (README, rule 35)
+    for _, readings in english_place_names(text):
+        found += [(r, False) for r in readings if all(r != p for p, _ in found)]
     return found
 
 

@@ -25,7 +25,7 @@ from bot.evidence import (
     units_of,
 )
 from bot.question import ANSWER_TYPE_EVIDENCE, QuestionAnalysis, asked_part, cloze_contexts, named_bodies
-from retrieval.bilingual import chinese_terms
+from retrieval.bilingual import chinese_terms, is_english
 from retrieval.chunking import PATH_SEPARATOR, Chunk
 from retrieval.index import IndexSnapshot
 from retrieval.lexical import tokenize
@@ -458,7 +458,9 @@ def _places_not_given(
         for place in entry.get("summary", {}).get("places") or ()
     }
     quoted = compact(to_simplified(" ".join(u.text for u in units)))
-    asked = [(p, (p,)) for p in analysis.places] + english_place_names(asked_part(question))
+    # an English name is one place however many Chinese places it may be ("Suzhou": 苏州 or 宿州)
+    chinese = [] if is_english(question) else [(p, (p,)) for p in analysis.places]
+    asked = chinese + english_place_names(asked_part(question))
     return [
         name
         for name, readings in asked

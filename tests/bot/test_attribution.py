@@ -147,6 +147,7 @@ def test_an_english_question_about_the_library_s_own_city_is_not_refused_for_its
         "苏州和全省分别要建成多少个5G基站？",
         "关于5G基站，苏州计划和省方案分别定了多少？",
         "5G基站这块，苏州计划跟省里的方案各要求建多少？",
+        "How many 5G base stations do the Suzhou plan and the Jiangsu plan each call for?",
         "苏州与江苏省各自的5G基站目标是多少？",
         "5G基站方面，省里和苏州相比各定了多少？",
     ],

@@ -110,6 +110,9 @@ def test_a_level_character_inside_other_words_is_no_level(question: str) -> None
         ("苏州计划各有关单位要做什么？", False),
         ("苏州计划各区县的任务是什么？", False),
         ("苏州计划对各部门有什么要求？", False),
+        ("What targets do the Jiangsu plan and the Suzhou plan each set for 5G?", True),
+        ("What do both documents say about data centres?", True),
+        ("What does each district get under the Suzhou plan?", False),
     ],
 )
 def test_each_after_a_document_kind_compares_the_documents(question: str, expected: bool) -> None:
