@@ -50,8 +50,6 @@ SENTENCE_STOPS = ("。", "；", "！", "？", ";", "!", "?", "）", ")")
 LABEL_SHARE_MIN = 0.4  # a list question names a section when it repeats this share of the section's name
 CLOZE_MIN = 6  # characters around the question word a sentence must repeat to count as restating it
 CLOZE_BONUS = 1.0  # … and then it leads the answer (from any of the passages, not only the first few)
-PHRASE_MIN = 4  # a sentence that repeats this many characters of the question in one run …
-PHRASE_BONUS = 0.3  # … scores up to this much more (a term the tokenizer splits, "科学基础设施", kept whole)
 ANSWER_TYPE_NAMES = {
     "phone": "联系电话",
     "url": "网址",
@@ -205,15 +203,11 @@ class ExtractiveAnswerer:
         )
         listing = np.array([bool(ENUMERATION.search(u.text)) for _, u in candidates], dtype=float)
         cloze_bonus = CLOZE_BONUS * np.minimum(np.array(restating, dtype=float) / (2 * CLOZE_MIN), 1.0)
-        asked = compact(to_simplified(question))
-        runs = np.array([_longest_shared_run(asked, u.compact) for _, u in candidates], dtype=float)
-        phrase = PHRASE_BONUS * np.clip((runs - PHRASE_MIN + 1) / PHRASE_MIN, 0.0, 1.0)
         scores = (
             lexical
             + DENSE_SHARE * dense
             + (LIST_BONUS * listing if prefer_enumerations else 0.0)
             + cloze_bonus
-            + phrase
         ) * rank_factor
         order = sorted(
             range(len(candidates)), key=lambda i: (-scores[i], candidates[i][0], candidates[i][1].start)
@@ -486,17 +480,6 @@ def _without_title_runs(asked: str, title: str) -> str:
             out.append(asked[i])
             i += 1
     return "".join(out)
-
-
-def _longest_shared_run(a: str, b: str) -> int:
-    """The length of the longest run of characters two texts share."""
-    best = 0
-    for i in range(len(a)):
-        j = i + best + 1
-        while j <= len(a) and a[i:j] in b:
-            best = j - i
-            j += 1
-    return best
 
 
 def _is_sentence(unit: Unit) -> bool:

@@ -253,24 +253,6 @@ def test_hydrogen_is_read_as_hydrogen_energy_not_as_energy_use(
     assert "氢能" in answer.citations[0].quote, answer.answer
 
 
-@pytest.mark.parametrize(
-    "question",
-    ["淄博计划里科学基础设施打算往哪个方向建？", "淄博的科学基础设施要建成什么样？"],
-)
-def test_a_sentence_that_repeats_a_term_whole_beats_one_that_shares_its_parts(
-    service: AssistantService, question: str
-) -> None:
-    # 科学基础设施 is read as 科学 + 基础设施: "全方位科学论证" shares the parts, "新材料科学基础设施" the term
-    answered(service, question, "新材料科学基础设施")
-
-
-def test_the_longest_shared_run() -> None:
-    from bot.answerers.extractive import _longest_shared_run
-
-    assert _longest_shared_run("科学基础设施建什么", "着力建设高规格的新材料科学基础设施") == 6
-    assert _longest_shared_run("abc", "xyz") == 0
-
-
 def test_the_document_s_name_in_a_question_does_not_name_one_of_its_sections(
     service: AssistantService,
 ) -> None:
