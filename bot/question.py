@@ -20,6 +20,8 @@ from retrieval.places import (
     scope_levels,
 )
 
+# the names of kinds of document, longest first ("指导意见" before "意见")
+_KINDS = "|".join(sorted({*DOCUMENT_KINDS, "文件", "政策"}, key=len, reverse=True))
 _LIST = re.compile(
     r"哪些|哪几|有几|几个|几项|几条|几方面|包括什么|包括哪|分别|列出|列举|都有什么|主要有|"
     r"哪[两二三四五六七八九十]+[个项条类种大方份件点座家]|"
@@ -69,7 +71,7 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
     # "叫什么名字" asks for a title only when a document is what is named ("这份计划叫什么名字", not "算力中心叫什么名字")
     "title": re.compile(
         r"完整标题|标题|全称|全名|文件名称|"
-        rf"(?:{'|'.join(sorted({*DOCUMENT_KINDS, '文件', '政策'}, key=len, reverse=True))})的?(?:名字|名称)?叫什么名字|"
+        rf"(?:{_KINDS})的?(?:名字|名称)?叫什么名字|"
         r"full title|official title|full name"
     ),
     "period": re.compile(
@@ -233,7 +235,6 @@ def asked_part(text: str) -> str:
     return "".join(asking) if asking and len(clauses) > 1 else text
 
 
-_KINDS = "|".join(sorted({*DOCUMENT_KINDS, "文件", "政策"}, key=len, reverse=True))
 # a place right before the name of a kind of document ("苏州计划", "江苏数字基础设施指导意见", "江苏省文件") names
 # the document; elsewhere ("苏州计划对江苏园区的带动作用") it may be what the document is about
 _DESIGNATOR = re.compile(r"^[^，,。；;：:？?！!\s]{0,12}?(?:" + _KINDS + ")")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.attribution import documents_per_place
+from bot.attribution import LibraryPlaces, documents_per_place
 from bot.evidence import (
     ENUMERATION,
     MONEY,
@@ -446,11 +446,7 @@ def _places_not_given(
     """The places a figure is asked for that are neither a library document's own place (those are attribution's
     to choose between) nor named by a quoted sentence (an English name counts as the Chinese places it may be:
     "Qingdao" → 青岛)."""
-    own = {
-        place
-        for entry in snapshot.documents.values()
-        for place in entry.get("summary", {}).get("places") or ()
-    }
+    own = LibraryPlaces.of(snapshot).by_place  # cached per index version
     quoted = compact(to_simplified(" ".join(u.text for u in units)))
     # an English name is one place however many Chinese places it may be ("Suzhou": 苏州 or 宿州)
     chinese = [] if is_english(question) else [(p, (p,)) for p in analysis.places]
