@@ -50,6 +50,8 @@ SENTENCE_STOPS = ("。", "；", "！", "？", ";", "!", "?", "）", ")")
 LABEL_SHARE_MIN = 0.4  # a list question names a section when it repeats this share of the section's name
 CLOZE_MIN = 6  # characters around the question word a sentence must repeat to count as restating it
 CLOZE_BONUS = 1.0  # … and then it leads the answer (from any of the passages, not only the first few)
+PHRASE_MIN = 4  # a sentence that repeats this many characters of the question in one run …
+PHRASE_BONUS = 0.3  # … scores up to this much more (a term the tokenizer splits, "科学基础设施", kept whole)
 ANSWER_TYPE_NAMES = {
     "phone": "联系电话",
     "url": "网址",
@@ -122,7 +124,13 @@ class ExtractiveAnswerer:
             if draft.units or draft.refusal_reason:
                 return draft
         draft = self._sentences(
-            terms, passages, similarity, prefer_enumerations=analysis.wants_list, question=question
+            terms,
+            passages,
+            similarity,
+            prefer_enumerations=analysis.wants_list,
+            question=question,
+            places=analysis.places,
+            titles=_library_titles(snapshot),
         )
         asked = compact(to_simplified(question))
         if draft.units and not any(
@@ -170,6 +178,8 @@ class ExtractiveAnswerer:
         similarity: Callable[[Sequence[Unit]], np.ndarray] | None = None,
         prefer_enumerations: bool = False,
         question: str = "",
+        places: Sequence[str] = (),
+        titles: str = "",
     ) -> Draft:
         """Score every sentence of the top passages by its share of the question's (IDF-weighted) words
         plus, when available, its dense similarity to the question; keep the best few. A sentence that
@@ -203,11 +213,17 @@ class ExtractiveAnswerer:
         )
         listing = np.array([bool(ENUMERATION.search(u.text)) for _, u in candidates], dtype=float)
         cloze_bonus = CLOZE_BONUS * np.minimum(np.array(restating, dtype=float) / (2 * CLOZE_MIN), 1.0)
+        subject = _without_places(question, places)
+        runs = np.array(
+            [_longest_shared_run(subject, u.compact, naming=titles) for _, u in candidates], dtype=float
+        )
+        phrase = PHRASE_BONUS * np.clip((runs - PHRASE_MIN + 1) / PHRASE_MIN, 0.0, 1.0)
         scores = (
             lexical
             + DENSE_SHARE * dense
             + (LIST_BONUS * listing if prefer_enumerations else 0.0)
             + cloze_bonus
+            + phrase
         ) * rank_factor
         order = sorted(
             range(len(candidates)), key=lambda i: (-scores[i], candidates[i][0], candidates[i][1].start)
@@ -476,6 +492,43 @@ def _without_title_runs(asked: str, title: str) -> str:
             out.append(asked[i])
             i += 1
     return "".join(out)
+
+
+_TITLES: dict[str, str] = {}
+
+
+def _library_titles(snapshot: IndexSnapshot) -> str:
+    """Every document's title (compact, simplified), joined by breaks; cached per index version."""
+    if snapshot.version not in _TITLES:
+        _TITLES.clear()
+        _TITLES[snapshot.version] = "|".join(
+            compact(to_simplified(e.get("summary", {}).get("title", ""))) for e in snapshot.documents.values()
+        )
+    return _TITLES[snapshot.version]
+
+
+def _without_places(question: str, places: Sequence[str]) -> str:
+    """The question (compact, simplified) with the places it names replaced by a break: a place says where, not
+    which clause ("淄博城市治理…" is not a six-character match for "为淄博城市治理提供…")."""
+    asked = compact(to_simplified(question))
+    for place in places:
+        asked = asked.replace(compact(place), "|")
+    return asked
+
+
+def _longest_shared_run(a: str, b: str, naming: str = "") -> int:
+    """The length of the longest run of characters two texts share, leaving out a run found in `naming` (the
+    documents' titles: "山东数字基础设施指导意见" names a document, and a sentence that repeats 数字基础设施 is no closer
+    to the answer for it; 科学基础设施 is in no title and counts)."""
+    best = 0
+    for i in range(len(a)):
+        j = i + 1
+        while j <= len(a) and a[i:j] in b:
+            j += 1
+        run = a[i : j - 1]
+        if len(run) > best and run not in naming:
+            best = len(run)
+    return best
 
 
 def _is_sentence(unit: Unit) -> bool:

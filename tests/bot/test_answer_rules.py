@@ -253,6 +253,24 @@ def test_hydrogen_is_read_as_hydrogen_energy_not_as_energy_use(
     assert "氢能" in answer.citations[0].quote, answer.answer
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["淄博计划里科学基础设施打算往哪个方向建？", "淄博的科学基础设施要建成什么样？"],
+)
+def test_a_sentence_that_repeats_a_term_whole_beats_one_that_shares_its_parts(
+    service: AssistantService, question: str
+) -> None:
+    # 科学基础设施 is read as 科学 + 基础设施: "全方位科学论证" shares the parts, "新材料科学基础设施" the term
+    answered(service, question, "新材料科学基础设施")
+
+
+def test_the_longest_shared_run() -> None:
+    from bot.answerers.extractive import _longest_shared_run
+
+    assert _longest_shared_run("科学基础设施建什么", "着力建设高规格的新材料科学基础设施") == 6
+    assert _longest_shared_run("abc", "xyz") == 0
+
+
 def test_the_document_s_name_in_a_question_does_not_name_one_of_its_sections(
     service: AssistantService,
 ) -> None:
@@ -269,3 +287,19 @@ def test_runs_shared_with_the_title_are_left_out_of_section_matching() -> None:
     title = "苏州市新型基础设施建设行动计划(2024-2026年)"
     assert _without_title_runs("苏州行动计划的发展目标", title) == "苏州|的发展目标"
     assert _without_title_runs("发展目标有哪些", title) == "发展目标有哪些"
+
+
+def test_the_words_that_name_a_place_or_a_document_are_not_a_shared_run() -> None:
+    from bot.answerers.extractive import _longest_shared_run, _without_places
+
+    # the place the question names ("苏州城市治理" would otherwise be a six-character run with "为苏州城市治理提供…")
+    subject = _without_places("苏州城市治理用的感知网络怎么铺？", ["苏州"])
+    assert _longest_shared_run(subject, "为苏州城市治理提供算力") == 4  # 城市治理 alone
+    # how the question names a document: "江苏数字基础设施意见" shares 数字基础设施 with a title
+    titles = "苏州市数据要素市场建设行动方案|江苏省人民政府关于加快数字基础设施建设的意见"
+    subject = _without_places("江苏数字基础设施意见对IPv6提了什么目标？", ["江苏"])
+    assert _longest_shared_run(subject, "全面贯彻落实数字基础设施建设部署", naming=titles) < 4
+    assert _longest_shared_run(subject, "加快ipv6规模部署", naming=titles) == 4
+    # a term that holds a title's words but is in no title counts whole
+    subject = _without_places("苏州的科学基础设施建成什么样", ["苏州"])
+    assert _longest_shared_run(subject, "建设新材料科学基础设施", naming=titles) == 6
