@@ -174,6 +174,21 @@ def test_a_place_before_a_kind_of_document_designates_it() -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "listing"),
+    [
+        ("苏州数据要素方案的工作原则是啥，帮我列一下", True),
+        ("给我罗列一下市里方案的保障措施", True),
+        ("能不能列个清单：省里意见提了哪几件事", True),
+        ("把重点任务列出来", True),
+        ("项目要列入哪一级规划？", False),  # 列入 is not 列一下
+        ("这一系列个性化服务由谁提供？", False),
+    ],
+)
+def test_asking_to_have_something_listed_is_a_list_question(question: str, listing: bool) -> None:
+    assert analyze(question).wants_list is listing
+
+
+@pytest.mark.parametrize(
     ("question", "count"),
     [
         ("这个计划的保障措施是哪三项？", 3),
