@@ -312,6 +312,30 @@ def _designated_scopes(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+# fields that are times: a document's period and deadline, or the time of something the document says it will do
+_TIME_FIELDS = frozenset({"period", "deadline"})
+_DOCUMENT_TIMES = re.compile(r"执行期|实施期|规划期|what period")  # only ever a document's
+_KIND_NAMED = re.compile(rf"{_KINDS}|\b(?:plan|notice|document|opinions?|regulations?|measures|policy|law)s?\b", re.I)
+
+
+def _fields_asked(question: str, norm: str, lowered: str) -> tuple[str, ...]:
+    """The document fields a question asks for. A time field is the document's only when the question names a
+    document (a place, a level, a kind of document, "这份…"): "示范小区的建成期限" asks when the 示范小区 are to be
+    built, which the sentence about them says, not the document's period."""
+    fields = tuple(f for f, p in METADATA_FIELDS.items() if p.search(norm) or p.search(lowered))
+    if not _TIME_FIELDS & set(fields) or _DOCUMENT_TIMES.search(norm) or _DOCUMENT_TIMES.search(lowered):
+        return fields
+    asked = asked_part(question)
+    names_a_document = bool(
+        mentioned_places(asked)
+        or scope_levels(asked)
+        or _bare_levels(asked)
+        or _KIND_NAMED.search(to_simplified(asked))
+        or points_at_a_document(asked)
+    )
+    return fields if names_a_document else tuple(f for f in fields if f not in _TIME_FIELDS)
+
+
 def analyze(question: str) -> QuestionAnalysis:
     norm = compact(question)
     lowered = question.lower()
@@ -320,7 +344,7 @@ def analyze(question: str) -> QuestionAnalysis:
         wants_list=bool(_LIST.search(norm) or _LIST.search(lowered)),
         wants_quantity=bool(_QUANTITY.search(norm) or _QUANTITY.search(lowered)),
         wants_money=bool(_MONEY.search(norm) or _MONEY.search(lowered)),
-        metadata_fields=tuple(f for f, p in METADATA_FIELDS.items() if p.search(norm) or p.search(lowered)),
+        metadata_fields=_fields_asked(question, norm, lowered),
         places=mentioned_places(asked_part(question)),
         designated=designated_places(asked_part(question)),
         scopes=tuple(

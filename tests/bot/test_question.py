@@ -237,3 +237,24 @@ def test_the_askers_account_of_themselves_is_not_what_is_asked(question: str, ki
 )
 def test_a_question_can_ask_for_a_year(question: str, asked: bool) -> None:
     assert analyze(question).wants_year is asked
+
+
+@pytest.mark.parametrize(
+    ("question", "fields"),
+    [
+        # the time of something a document says it will do: answered from the sentence about it
+        ("智慧灯杆试点的建成期限是什么时候？", ()),
+        ("By when should gigabit broadband reach every village?", ()),
+        ("城市大脑二期到什么时候完成", ()),
+        # a document's period or deadline: the question names the document
+        ("苏州数据要素方案的期限是哪几年？", ("period",)),
+        ("省里的指导意见到什么时候完成", ("deadline",)),
+        ("这份通知的起止年份", ("period",)),
+        ("By when is the Suzhou plan to be completed?", ("deadline",)),
+        ("执行期是哪几年？", ("period",)),  # only ever a document's
+    ],
+)
+def test_a_time_is_a_documents_field_only_when_a_document_is_named(
+    question: str, fields: tuple[str, ...]
+) -> None:
+    assert analyze(question).metadata_fields == fields
