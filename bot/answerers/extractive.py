@@ -12,6 +12,7 @@ import numpy as np
 from bot.attribution import LibraryPlaces, documents_per_place
 from bot.evidence import (
     ENUMERATION,
+    GENERIC_TERMS,
     MONEY,
     TermWeights,
     Unit,
@@ -554,11 +555,12 @@ def _bodies_not_named(question: str, units: Sequence[Unit], snapshot: IndexSnaps
 def _label_share(label: str, question: str) -> float:
     """The share of a section's name that the question repeats in one piece (its longest run of characters
     found in the question, at least two): 1.0 for "基本原则是哪几条" under 基本原则, 0.2 when only 设施 of
-    信息基础设施建设行动 is in it."""
+    信息基础设施建设行动 is in it. A run that is only a generic word (措施, 目标) names no section: "支持措施" is
+    not 保障措施."""
     longest = 0
     for i in range(len(label)):
         for j in range(len(label), i + max(longest, 1), -1):
-            if label[i:j] in question:
+            if label[i:j] in question and label[i:j] not in GENERIC_TERMS:
                 longest = j - i
                 break
     return longest / len(label) if len(label) >= 2 and longest >= 2 else 0.0

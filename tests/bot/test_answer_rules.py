@@ -303,3 +303,19 @@ def test_the_words_that_name_a_place_or_a_document_are_not_a_shared_run() -> Non
     # a term that holds a title's words but is in no title counts whole
     subject = _without_places("苏州的科学基础设施建成什么样", ["苏州"])
     assert _longest_shared_run(subject, "建设新材料科学基础设施", naming=titles) == 6
+
+
+@pytest.mark.parametrize(
+    ("label", "question", "named"),
+    [
+        ("保障措施", "苏州方案对中小企业上云有哪些支持措施？", False),  # only the generic 措施 is shared
+        ("工作机制", "市里计划在哪些方面开展工作", False),
+        ("保障措施", "苏州方案的保障措施有哪些", True),
+        ("基本原则", "要遵循哪些原则", True),  # 原则 is the section's own word
+        ("行动目标", "行动目标分哪几项", True),  # a generic word inside a longer run counts with it
+    ],
+)
+def test_a_generic_word_alone_does_not_name_a_section(label: str, question: str, named: bool) -> None:
+    from bot.answerers.extractive import LABEL_SHARE_MIN, _label_share
+
+    assert (_label_share(label, question) >= LABEL_SHARE_MIN) is named
