@@ -248,6 +248,7 @@ _POINTER = re.compile(
 
 # "…计划各要求…", "…意见各定了…": 各 right after the name of a kind of document asks each document in turn
 _EACH_DOCUMENT = re.compile(rf"(?:{_KINDS}|省里|市里)各(?![地级类区县市部单项种]|有关)")
+_EACH_AFTER_NAME = re.compile(r"各(?![地级类区县市部单项种]|有关)")
 # a bare 省/市 that opens a document's name ("省数字基础设施指导意见", "和市计划") names that level's document
 _BARE_LEVEL = re.compile(r"(?:^|(?<=[，,。；;：:？?！!、和与跟及同对较比]))([省市])(?!级|里|内|委|政府)")
 _BARE_LEVELS = {"省": PROVINCE, "市": CITY}
@@ -257,7 +258,18 @@ def compares(text: str) -> bool:
     """The message asks about several things side by side ("分别", "各自", "相比", "vs", "respectively", or
     "…计划各…")."""
     norm = compact(to_simplified(text))
-    return bool(_COMPARES.search(norm) or _COMPARES.search(text.lower()) or _EACH_DOCUMENT.search(norm))
+    if _COMPARES.search(norm) or _COMPARES.search(text.lower()) or _EACH_DOCUMENT.search(norm):
+        return True
+    # "省里跟淄博各…", "苏州和无锡各…": 各 right after the second of the places or levels the message names
+    names = place_names(text)
+    if len(names) + len(scope_levels(text)) < 2:
+        return False
+    return any(
+        _EACH_AFTER_NAME.match(norm, at + len(compact(name)))
+        for name in names
+        for at in (norm.find(compact(name)),)
+        if at >= 0
+    )
 
 
 def points_at_a_document(text: str) -> bool:

@@ -258,3 +258,18 @@ def test_a_time_is_a_documents_field_only_when_a_document_is_named(
     question: str, fields: tuple[str, ...]
 ) -> None:
     assert analyze(question).metadata_fields == fields
+
+
+@pytest.mark.parametrize(
+    ("question", "compared"),
+    [
+        ("数据中心那块省里跟苏州各咋安排的？", True),
+        ("苏州和无锡各建多少基站", True),
+        ("江苏与南京各提了什么目标", True),
+        ("苏州各区县怎么落实", False),  # 各 of the place's parts
+        ("省里和苏州各有关部门要做什么", False),
+        ("苏州各企业能享受什么", False),  # one place named
+    ],
+)
+def test_each_after_the_second_named_place_compares(question: str, compared: bool) -> None:
+    assert compares(question) is compared
