@@ -239,9 +239,9 @@ def asked_part(text: str) -> str:
 # the document; elsewhere ("苏州计划对江苏园区的带动作用") it may be what the document is about
 _DESIGNATOR = re.compile(r"^[^，,。；;：:？?！!\s]{0,12}?(?:" + _KINDS + ")")
 # "这份文件", "该通知", "本办法", "the plan", "this notice": a message that points at a document
+_ENGLISH_KINDS = r"plan|notice|document|opinions?|regulations?|measures|policy|law"
 _POINTER = re.compile(
-    rf"(?:这份|这个|该|本|此|上述)(?:{_KINDS})|"
-    r"\b(?:the|this|that)\s+(?:\w+\s+){0,3}(?:plan|notice|document|opinions?|regulations?|measures|policy|law)\b",
+    rf"(?:这份|这个|该|本|此|上述)(?:{_KINDS})|\b(?:the|this|that)\s+(?:\w+\s+){{0,3}}(?:{_ENGLISH_KINDS})\b",
     re.IGNORECASE,
 )
 
@@ -327,13 +327,13 @@ def _designated_scopes(text: str) -> tuple[str, ...]:
 # fields that are times: a document's period and deadline, or the time of something the document says it will do
 _TIME_FIELDS = frozenset({"period", "deadline"})
 _DOCUMENT_TIMES = re.compile(r"执行期|实施期|规划期|what period")  # only ever a document's
-_KIND_NAMED = re.compile(rf"{_KINDS}|\b(?:plan|notice|document|opinions?|regulations?|measures|policy|law)s?\b", re.I)
+_KIND_NAMED = re.compile(rf"{_KINDS}|\b(?:{_ENGLISH_KINDS})s?\b", re.IGNORECASE)
 
 
 def _fields_asked(question: str, norm: str, lowered: str) -> tuple[str, ...]:
     """The document fields a question asks for. A time field is the document's only when the question names a
-    document (a place, a level, a kind of document, "这份…"): "示范小区的建成期限" asks when the 示范小区 are to be
-    built, which the sentence about them says, not the document's period."""
+    document (a place, a level, a kind of document, "这份…"): "智慧灯杆试点的建成期限" asks when the 试点 is to be
+    built, which the sentence about it says, not the document's period."""
     fields = tuple(f for f, p in METADATA_FIELDS.items() if p.search(norm) or p.search(lowered))
     if not _TIME_FIELDS & set(fields) or _DOCUMENT_TIMES.search(norm) or _DOCUMENT_TIMES.search(lowered):
         return fields

@@ -52,7 +52,7 @@ LABEL_SHARE_MIN = 0.4  # a list question names a section when it repeats this sh
 CLOZE_MIN = 6  # characters around the question word a sentence must repeat to count as restating it
 CLOZE_BONUS = 1.0  # … and then it leads the answer (from any of the passages, not only the first few)
 PHRASE_MIN = 4  # a sentence that repeats this many characters of the question in one run …
-PHRASE_BONUS = 0.3  # … scores up to this much more (a term the tokenizer splits, "科学基础设施", kept whole)
+PHRASE_BONUS = 0.3  # … scores up to this much more (a term the tokenizer splits, "算力基础设施", kept whole)
 ANSWER_TYPE_NAMES = {
     "phone": "联系电话",
     "url": "网址",
@@ -510,7 +510,7 @@ def _library_titles(snapshot: IndexSnapshot) -> str:
 
 def _without_places(question: str, places: Sequence[str]) -> str:
     """The question (compact, simplified) with the places it names replaced by a break: a place says where, not
-    which clause ("淄博城市治理…" is not a six-character match for "为淄博城市治理提供…")."""
+    which clause ("苏州城市治理…" is not a six-character match for "为苏州城市治理提供…")."""
     asked = compact(to_simplified(question))
     for place in places:
         asked = asked.replace(compact(place), "|")
@@ -519,8 +519,8 @@ def _without_places(question: str, places: Sequence[str]) -> str:
 
 def _longest_shared_run(a: str, b: str, naming: str = "") -> int:
     """The length of the longest run of characters two texts share, leaving out a run found in `naming` (the
-    documents' titles: "山东数字基础设施指导意见" names a document, and a sentence that repeats 数字基础设施 is no closer
-    to the answer for it; 科学基础设施 is in no title and counts)."""
+    documents' titles: "江苏数据要素意见" names a document, and a sentence that repeats 数据要素 is no closer to the
+    answer for it; a term in no title counts)."""
     best = 0
     for i in range(len(a)):
         j = i + 1
@@ -555,7 +555,7 @@ def _bodies_not_named(question: str, units: Sequence[Unit], snapshot: IndexSnaps
 def _label_share(label: str, question: str) -> float:
     """The share of a section's name that the question repeats in one piece (its longest run of characters
     found in the question, at least two): 1.0 for "基本原则是哪几条" under 基本原则, 0.2 when only 设施 of
-    信息基础设施建设行动 is in it. A run that is only a generic word (措施, 目标) names no section: "支持措施" is
+    信息基础设施建设行动 is in it. A run that is only a generic word (措施, 目标) names no section: "扶持措施" is
     not 保障措施."""
     longest = 0
     for i in range(len(label)):
