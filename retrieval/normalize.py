@@ -13,6 +13,11 @@ from functools import lru_cache
 import opencc
 
 _WHITESPACE = re.compile(r"\s+")
+# a document number written another way: 鲁政字(2020)228号, 鲁政字【2020】228号, 鲁政字2020年228号, 国发〔2020〕第8号
+# → 鲁政字[2020]228号 (the issuer code ends in 字/发/函/令; the year is four digits)
+_DOC_NUMBER = re.compile(
+    r"([\u4e00-\u9fff](?:字|发|函|令))\s*[\[(【]?\s*((?:19|20)\d\d)\s*(?:[\])】]|年)\s*第?\s*(\d{1,4})\s*号"
+)
 _converter_lock = threading.Lock()
 
 
@@ -37,6 +42,7 @@ def normalize_for_matching(text: str) -> str:
     lower-case Latin, whitespace folded to single spaces and trimmed."""
     text = fold_width(to_simplified(text))
     text = text.replace("—", "-").replace("〔", "[").replace("〕", "]")
+    text = _DOC_NUMBER.sub(r"\1[\2]\3号", text)
     return _WHITESPACE.sub(" ", text).strip().lower()
 
 

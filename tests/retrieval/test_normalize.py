@@ -89,3 +89,23 @@ def test_normalize_for_matching_is_idempotent_on_chinese_text(text: str) -> None
     once = normalize_for_matching(text)
     assert normalize_for_matching(once) == once
     assert not any(0xFF01 <= ord(ch) <= 0xFF5E for ch in once), "no full-width ASCII survives"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "苏政发〔2022〕31号",
+        "苏政发[2022]31号",
+        "苏政发（2022）31号",
+        "苏政发【2022】31号",
+        "苏政发2022年31号",
+        "蘇政發〔2022〕第31號",
+    ],
+)
+def test_a_document_number_matches_however_its_year_is_bracketed(written: str) -> None:
+    assert compact(written) == compact("苏政发〔2022〕31号")
+
+
+@pytest.mark.parametrize("text", ["到2022年3号线通车", "2022年5月3号", "苏州2022年31号地块"])
+def test_text_that_is_no_document_number_is_left_alone(text: str) -> None:
+    assert compact(text) == text
