@@ -500,12 +500,15 @@ _TITLES: dict[str, str] = {}
 
 def _library_titles(snapshot: IndexSnapshot) -> str:
     """Every document's title (compact, simplified), joined by breaks; cached per index version."""
-    if snapshot.version not in _TITLES:
-        _TITLES.clear()
-        _TITLES[snapshot.version] = "|".join(
+    titles = _TITLES.get(snapshot.version)
+    if titles is None:
+        # a local value, not a second lookup: another thread may clear the cache for a newer version meanwhile
+        titles = "|".join(
             compact(to_simplified(e.get("summary", {}).get("title", ""))) for e in snapshot.documents.values()
         )
-    return _TITLES[snapshot.version]
+        _TITLES.clear()
+        _TITLES[snapshot.version] = titles
+    return titles
 
 
 def _without_places(question: str, places: Sequence[str]) -> str:
