@@ -124,6 +124,26 @@ class ExtractiveAnswerer:
                 return Draft(refusal_reason=f"文件中没有提到{missing[0]}")
             if draft.units or draft.refusal_reason:
                 return draft
+        named = _named_sections(question, passages, snapshot)
+        if named:
+            inside = [
+                Passage(chunk, 0.0)
+                for doc_id in dict.fromkeys(doc for doc, _ in named)
+                for chunk in snapshot.chunks_of(doc_id)
+                if any(
+                    chunk.doc_id == doc and chunk.section_parts[: len(path)] == path for doc, path in named
+                )
+            ]
+            if not any(
+                _is_sentence(u) and heading_depth(u) is None for p in inside for u in units_of(p.chunk)
+            ):
+                label = _section_name(named[0][1][-1])
+                return Draft(refusal_reason=f"本库收录的文本中，“{label}”部分没有内容")
+            # the question names a section ("…“优化布局数据中心”这一条…"): the answer is in that section
+            ranked = {p.chunk.chunk_id: i for i, p in enumerate(passages)}
+            passages = sorted(
+                inside, key=lambda p: (ranked.get(p.chunk.chunk_id, len(ranked)), p.chunk.start)
+            )
         draft = self._sentences(
             terms,
             passages,
@@ -553,6 +573,40 @@ def _bodies_not_named(question: str, units: Sequence[Unit], snapshot: IndexSnaps
         for d in dict.fromkeys(u.chunk.doc_id for u in units)
     ]
     return [body for body in bodies if not any(body in text for text in texts)]
+
+
+NAMED_SECTION_MIN = 4  # characters: a shorter section name (目标, 任务) is a word, not a name
+
+
+def _section_name(part: str) -> str:
+    """A section path part without its numbering and closing stop ("2.優化布局數據中心。" → 優化布局數據中心)."""
+    return strip_numbering(part).rstrip("。.；;：:")
+
+
+def _named_sections(
+    question: str, passages: Sequence[Passage], snapshot: IndexSnapshot
+) -> list[tuple[str, tuple[str, ...]]]:
+    """The sections (document id, path) of the retrieved passages' documents whose whole name the question
+    repeats, leaving out the words that name the document ("淄博行动计划") and generic words; the deepest
+    section when a name and its parent's are both repeated."""
+    asked = matching_text(question)
+    found: dict[tuple[str, tuple[str, ...]], None] = {}
+    for doc_id in dict.fromkeys(p.chunk.doc_id for p in passages[:SENTENCE_PASSAGES]):
+        chunks = snapshot.chunks_of(doc_id)
+        if not chunks:
+            continue
+        unnamed = _without_title_runs(asked, compact(to_simplified(chunks[0].title)))
+        for chunk in chunks:
+            for depth in range(1, len(chunk.section_parts) + 1):
+                label = compact(to_simplified(_section_name(chunk.section_parts[depth - 1])))
+                if len(label) >= NAMED_SECTION_MIN and label not in GENERIC_TERMS and label in unnamed:
+                    found[(doc_id, chunk.section_parts[:depth])] = None
+    paths = list(found)
+    return [
+        (doc, path)
+        for doc, path in paths
+        if not any(d == doc and len(q) > len(path) and q[: len(path)] == path for d, q in paths)
+    ]
 
 
 def _label_share(label: str, question: str) -> float:
