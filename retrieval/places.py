@@ -207,8 +207,12 @@ def _administrative(word: str, text: str, places: frozenset[str]) -> bool:
     """A word the gazetteer tags as a place counts as one when it is (or has) an administrative form: it ends in
     a suffix (深圳市), the text writes one after it (东营市人民政府), or the gazetteer knows the suffixed form
     (苏州 → 苏州市). jieba also tags ordinary words as places (扎堆, 沾边); they have no such form."""
-    if word.endswith(_ADMIN_SUFFIXES) or not _is_chinese(word):
+    if not _is_chinese(word):
         return True
+    if word.endswith(_ADMIN_SUFFIXES):
+        # one character before 市/省/区 is a word, not a name (上市, 东市, 湖区, 新区); one before 县 is a
+        # county's name (莒县, 单县)
+        return len(word) > 2 or word.endswith("县")
     at = text.find(word)
     following = text[at + len(word) :] if at >= 0 else ""
     return following.startswith(_ADMIN_SUFFIXES) or any(word + s in places for s in _ADMIN_SUFFIXES)
