@@ -56,7 +56,7 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
         r"(?:由谁|谁)(?:发|印发|制定|发布|出台)|issued by|issuer|which office|who issued"
     ),
     "published": re.compile(
-        r"when was .*published|发布得?更早|哪个先发布|先后|公布日期|印发日期|发布日期|发文日期|成文日期|哪天|哪一天|什么时候(?:印发|发布|公布|出台)|何时(?:印发|发布|出台)|什么日期|when was .*(?:issued|published)|what date|on what date"
+        r"when was .*published|发布得?更早|哪个先发布|先后|公布日期|印发日期|发布日期|发文日期|成文日期|哪天|哪一天|什么时候(?:印发|发布|公布|出台)|何时(?:印发|发布|出台)|什么日期|几月几[日号]|哪月哪[日号天]|when was .*(?:issued|published)|what date|on what date"
     ),
     "effective": re.compile(
         r"施行日期|(?:开始|何时|什么时候|哪天|哪一天|起)(?:施行|实施|生效)|生效|实施日期|effective date|take effect"
@@ -201,7 +201,7 @@ def warm_up() -> None:
 
 _CLAUSE = re.compile(r"[^。！!；;：:？?\n]*(?:[。！!；;：:？?\n]+|$)")
 _ASKING = re.compile(
-    r"[？?]|什么|哪|多少|几|吗|是否|怎么|怎样|如何|有没有|能否|可否|\b(?:what|which|how|when|who|where|whether|is|are|does|do|did)\b",
+    r"[？?]|什么|哪|多少|几|吗|是否|怎么|怎样|如何|有没有|能否|可否|帮我|告诉我|给我|\b(?:what|which|how|when|who|where|whether|is|are|does|do|did)\b",
     re.IGNORECASE,
 )
 

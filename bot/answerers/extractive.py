@@ -362,14 +362,53 @@ class ExtractiveAnswerer:
                 unit = _metadata_unit(field_name, summary, units)
                 if unit is not None and unit not in found:
                     found.append(unit)
-            if not found and "doc_number" in analysis.metadata_fields and not summary.get("doc_number"):
-                return Draft(refusal_reason="本库收录的该文件文本中没有文号")
+            missing = _missing_header_field(analysis, summary)
+            if not found and missing:
+                # a field only a document's header gives (文号, 发布日期…) that this document's text lacks: the
+                # sentences of its body are no answer to it (its addressee line is not its date)
+                return Draft(refusal_reason=missing)
         return Draft(units=found, kind="metadata")
 
     def section(self, chunks: Sequence[Chunk], section_path: str) -> Draft:
         """A whole (small) section, heading included: the answer to "那第二项呢？"."""
         units = [u for c in chunks for u in units_of(c)]
         return Draft(units=units[: self.max_units + 2], list_items=[section_path])
+
+
+# the document fields only a header gives (front matter or the 【…】 lines), by the name a refusal uses
+HEADER_FIELDS = {
+    "doc_number": "文号",
+    "published": "发布日期",
+    "effective": "施行日期",
+    "level": "效力等级",
+    "status": "时效性标注",
+    "topic": "主题分类",
+}
+
+
+DATE_FIELDS = ("published", "effective")
+# a question that asks for the month or the day ("几月几日", "哪天", "what date") is not answered by a date the
+# header gives as a year only; "哪年发布的" is
+_DAY_ASKED = re.compile(r"[月日天号]|date|day|month", re.IGNORECASE)
+
+
+def _missing_header_field(analysis: QuestionAnalysis, summary: dict[str, str]) -> str | None:
+    """Why a header field the question asks for cannot be given: the document has none, or gives a date as a
+    year while the question asks for the day."""
+    for name in analysis.metadata_fields:
+        if name not in HEADER_FIELDS:
+            continue
+        value = summary.get(name)
+        if not value:
+            return f"本库收录的该文件文本中没有{HEADER_FIELDS[name]}"
+        if name in DATE_FIELDS and _year_only(value) and _DAY_ASKED.search(analysis.text):
+            return f"本库收录的该文件只标注了年份（{str(value).strip().rstrip('年')}年），没有具体日期"
+    return None
+
+
+def _year_only(value: str) -> bool:
+    """A date field that gives the year and nothing finer ("2020")."""
+    return bool(re.fullmatch(r"\s*\d{4}\s*年?\s*", str(value)))
 
 
 def _metadata_unit(field_name: str, summary: dict[str, str], units: Sequence[Unit]) -> Unit | None:

@@ -319,3 +319,23 @@ def test_a_generic_word_alone_does_not_name_a_section(label: str, question: str,
     from bot.answerers.extractive import LABEL_SHARE_MIN, _label_share
 
     assert (_label_share(label, question) >= LABEL_SHARE_MIN) is named
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        # the opinions' header gives the year (2020) only, and no 文号 or 效力等级
+        ("山东省数字基础设施建设指导意见是几月几日印发的？", "2020年"),
+        ("省数字基础设施指导意见具体哪天发布的？", "2020年"),
+        ("数字基础设施指导意见的效力等级是什么？", "效力等级"),
+    ],
+)
+def test_a_header_field_the_document_lacks_is_refused_not_answered_from_its_body(
+    service: AssistantService, question: str, reason: str
+) -> None:
+    answer = refused(service, question)
+    assert reason in (answer.refusal_reason or "")
+
+
+def test_a_header_field_the_document_gives_is_answered(service: AssistantService) -> None:
+    answered(service, "淄博计划是几月几日印发的？", "2021.09.27")
