@@ -263,6 +263,27 @@ def corpus_text(snapshot: IndexSnapshot) -> str:
     return text
 
 
+_CORPUS_LETTERS: dict[str, str] = {}
+
+
+def letters(text: str) -> str:
+    """Only the letters, digits and characters of a text (normalised), no punctuation: "“四强”产业" → 四强产业."""
+    return _NOT_LETTER.sub("", compact(text))
+
+
+_NOT_LETTER = re.compile(r"[\W_]+")
+
+
+def corpus_letters(snapshot: IndexSnapshot) -> str:
+    """`corpus_text` without punctuation (cached per version): where a quoted phrase is looked for."""
+    text = _CORPUS_LETTERS.get(snapshot.version)
+    if text is None:
+        text = _NOT_LETTER.sub("", corpus_text(snapshot))
+        _CORPUS_LETTERS.clear()
+        _CORPUS_LETTERS[snapshot.version] = text
+    return text
+
+
 def latest_year(snapshot: IndexSnapshot) -> int:
     """The latest year any document of this index version mentions (its text or its period)."""
     year = _LATEST_YEAR.get(snapshot.version)

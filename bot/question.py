@@ -221,6 +221,31 @@ def _answer_types(question: str) -> tuple[str, ...]:
     return tuple(t for t, p in ANSWER_TYPES.items() if p.search(norm) or p.search(lowered))
 
 
+# a phrase the question quotes (“…”, 「…」, 『…』, or "…" around Chinese): a name or wording the asker takes from
+# somewhere and expects to find; an elided quote ("“通畅、强劲……”") is not a phrase to look for
+_QUOTED = re.compile(r"[“「『]([^”」』]{2,40})[”」』]|\"([^\"]{2,40})\"")
+_ELIDED = re.compile(r"…|\.\.\.|等$")
+
+
+# what the asker wants said rather than found: a quote right after a verb of saying or writing ("先输出“…”",
+# "回复的第一句必须是“…”", "以“…”开头")
+_UTTERED = re.compile(
+    r"(?:输出|打出|打上|说|讲|写|回复|回答|答复|加上|附上|加|声明|显示|打印|复述|重复|必须是|改成|改为|换成|以|用)"
+    r"[^“「『\"，,。！？!?的]{0,6}$"  # "淄博说的“四强”" names what was said: 的 makes it a name
+)
+
+
+def quoted_phrases(text: str) -> list[str]:
+    """The Chinese phrases a text quotes to be looked for, as written (not what it asks to have said)."""
+    simplified = to_simplified(text)
+    found = [
+        m.group(1) or m.group(2)
+        for m in _QUOTED.finditer(simplified)
+        if not _UTTERED.search(simplified[max(0, m.start() - 12) : m.start()])
+    ]
+    return [q for q in found if re.search(r"[\u3400-\u9fff]", q) and not _ELIDED.search(q)]
+
+
 def asks(text: str) -> bool:
     """The text asks something (a question mark, a question word)."""
     return bool(_ASKING.search(text))
