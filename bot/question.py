@@ -109,6 +109,11 @@ ANSWER_TYPES: dict[str, re.Pattern[str]] = {
         r"implementation status"
     ),
     "tax": re.compile(r"税收|免税|减税|所得税|税费|tax"),
+    # a share asked as a share: the answer must give one (a count of base stations is no coverage rate)
+    "percent": re.compile(
+        r"百分之(?:多少|几)|百分比|多少\s*[%％]|(?:占比|比例|比重|[^\W\d_]率)[^，,。；;？?\d]{0,6}?多少|"
+        r"what (?:percentage|proportion|share)\b|(?:rate|share|proportion) (?:\w+ ){0,4}(?:reach|be)\b"
+    ),
 }
 ANSWER_TYPE_EVIDENCE: dict[str, re.Pattern[str]] = {
     "phone": re.compile(r"\d{3,4}-?\d{7,8}|\d{11}"),
@@ -121,6 +126,7 @@ ANSWER_TYPE_EVIDENCE: dict[str, re.Pattern[str]] = {
     "district": re.compile(r"[\u4e00-\u9fff]{2,4}(?:区|县)(?:人民政府|管委会)?[、,，和及]"),
     "result": re.compile(r"已(?:完成|建成|实现)|完成了|评估"),
     "tax": re.compile(r"税"),
+    "percent": re.compile(r"\d\s*[%％]|百分之|[一二三四五六七八九]成|全覆盖|全部"),
 }
 
 # a government body the question names ("省财政厅", "市大数据局", "发改委"): the cited documents must name it

@@ -62,6 +62,7 @@ ANSWER_TYPE_NAMES = {
     "district": "具体建设地点",
     "result": "执行结果或进展",
     "tax": "税收优惠",
+    "percent": "比例或百分比",
 }
 _DATE = re.compile(r"\d{4}\s*[年.．-]\s*\d{1,2}\s*[月.．-]\s*\d{1,2}\s*日?")
 _NUMBERING = re.compile(r"^[一二三四五六七八九十]+、|^[(（][一二三四五六七八九十0-9]+[)）]|^\d+\s*[.、．]\s*")

@@ -379,3 +379,19 @@ def test_a_message_that_only_instructs_the_assistant_is_refused(
     service: AssistantService, question: str
 ) -> None:
     assert "指令" in (refused(service, question).refusal_reason or "")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "按省新基建方案，到2022年城区5G网络覆盖率要提升到百分之多少？",  # the clause gives 11.2万 base stations, no rate
+        "山东方案里城区5G覆盖率的目标是多少？",
+    ],
+)
+def test_a_rate_asked_is_not_answered_by_a_count(service: AssistantService, question: str) -> None:
+    answer = refused(service, question)
+    assert "11.2" not in answer.answer
+
+
+def test_a_rate_the_document_gives_is_answered(service: AssistantService) -> None:
+    answered(service, "农村百兆宽带接入用户的占比要达到多少？", "90%")

@@ -312,3 +312,18 @@ def test_day_forms_ask_for_the_publication_date(question: str) -> None:
 )
 def test_quoted_phrases_are_the_names_to_look_for(text: str, phrases: list[str]) -> None:
     assert quoted_phrases(text) == phrases
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("按苏州方案，到2026年城区5G网络覆盖率要提升到百分之多少？", True),
+        ("苏州对农村千兆宽带用户占比的目标是多少？", True),
+        ("数据中心上架率至少要达到多少才符合条件？", True),
+        ("What percentage of rural households should have gigabit broadband?", True),
+        ("苏州到2026年要建多少个5G基站？", False),  # a count, not a share
+        ("算力中心的效率如何提升？", False),
+    ],
+)
+def test_a_share_asked_as_a_share_wants_a_percentage(question: str, expected: bool) -> None:
+    assert ("percent" in analyze(question).answer_types) is expected
