@@ -146,6 +146,16 @@ def units_of(chunk: Chunk) -> list[Unit]:
         else:
             paragraphs.append((a, b))
     for a, b in paragraphs:
+        addressees = _ADDRESSEES.match(text, a, b)
+        if addressees and not _SENTENCE_END.search(text, a, addressees.start()):
+            # a notice's heading lines and addressees ("各区县人民政府,…,各有关单位:") say whom it is sent to, not
+            # what it says: a label of their own, never an answer to a question about content
+            if addressees.start("to") > a and text[a : addressees.start("to")].strip():
+                units.append(_unit(chunk, a, addressees.start("to"), True))  # its title and number lines
+            units.append(_unit(chunk, addressees.start("to"), addressees.end(), True))
+            a = addressees.end()
+            if not text[a:b].strip():
+                continue
         piece = text[a:b]
         lone_heading = bool(heading_level(piece)) and not _SENTENCE_END.search(piece)
         start = a
@@ -155,6 +165,12 @@ def units_of(chunk: Chunk) -> list[Unit]:
         if text[start:b].strip():
             units.append(_unit(chunk, start, b, lone_heading))
     return [u for u in units if u.text.strip()]
+
+
+# the addressee list a notice opens with (after its title and number lines): 各… up to the colon, naming bodies
+_ADDRESSEES = re.compile(
+    r"[^。；;：:]{0,120}?(?P<to>各[^。；;：:]{0,200}?(?:人民政府|部门|单位|机构|院校|管委会)[^。；;：:]{0,80}?[：:])"
+)
 
 
 def heading_depth(unit: Unit) -> int | None:

@@ -78,7 +78,9 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
         r"执行期|实施期|规划期|哪几年|哪些年|覆盖哪(?:几|些|一)?年|期限|时间跨度|到哪年结束|哪一年结束|起止|what period|which years"
     ),
     "deadline": re.compile(r"时间节点|截止时间|到什么时候|什么时候完成|何时完成|完成时限|by when|deadline"),
-    "addressees": re.compile(r"主送|发给哪些|印发给|addressed to"),
+    "addressees": re.compile(
+        r"主送|发给了?(?:哪些|谁)|印发给|下发(?:给|到)|(?:发文|发送|下发)对象|addressed to|\bsent to\b|recipients"
+    ),
 }
 
 # what kind of fact a question asks for, when the answer must contain one of that kind

@@ -393,6 +393,14 @@ DATE_FIELDS = ("published", "effective")
 _DAY_ASKED = re.compile(r"[月日天号]|date|day|month", re.IGNORECASE)
 
 
+_BOOK_TITLE = re.compile(r"《[^》]*》")
+
+
+def _own_words(text: str) -> str:
+    """A sentence without the titles it cites: "落实《数字山东发展规划(2018-2022年)》" gives no period of its own."""
+    return _BOOK_TITLE.sub("《》", text)
+
+
 def _missing_header_field(analysis: QuestionAnalysis, summary: dict[str, str]) -> str | None:
     """Why a header field the question asks for cannot be given: the document has none, or gives a date as a
     year while the question asks for the day."""
@@ -432,10 +440,12 @@ def _metadata_unit(field_name: str, summary: dict[str, str], units: Sequence[Uni
             (u for u in units if wanted in u.compact and len(u.text) < 80), None
         )
     if field_name == "deadline":
-        return next((u for u in units if _DEADLINE.search(u.text)), None)
+        return next((u for u in units if _DEADLINE.search(_own_words(u.text))), None)
     if field_name == "period":
         # the plan's own "(2021—2023年)" line rather than a title that happens to contain it
-        return min((u for u in units if _PERIOD.search(u.text)), key=lambda u: len(u.text), default=None)
+        return min(
+            (u for u in units if _PERIOD.search(_own_words(u.text))), key=lambda u: len(u.text), default=None
+        )
     if field_name == "addressees":
         return next((u for u in units if u.text.startswith("各") and "人民政府" in u.text), None)
     if field_name in ("published", "effective"):

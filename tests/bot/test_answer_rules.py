@@ -395,3 +395,20 @@ def test_a_rate_asked_is_not_answered_by_a_count(service: AssistantService, ques
 
 def test_a_rate_the_document_gives_is_answered(service: AssistantService) -> None:
     answered(service, "农村百兆宽带接入用户的占比要达到多少？", "90%")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("淄博计划的主送单位包括哪些？", "文昌湖区管委会"),  # the addressee line answers whom it is sent to
+        ("在淄博的新基建行动计划里，文昌湖区要承担哪些任务？", None),  # and nothing else
+        ("数字基础设施指导意见的目标期限是哪年？", "2022年年底"),  # not the period of the plan it cites
+    ],
+)
+def test_the_addressee_line_answers_only_whom_a_notice_is_sent_to(
+    service: AssistantService, question: str, expected: str | None
+) -> None:
+    if expected is None:
+        assert "文昌湖区管委会" not in service.ask(question).answer
+    else:
+        answered(service, question, expected)

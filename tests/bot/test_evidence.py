@@ -15,6 +15,7 @@ from bot.evidence import (
     term_weights,
     units_of,
 )
+from retrieval.chunking import Chunk
 from retrieval.library import PolicyLibrary
 
 
@@ -93,3 +94,43 @@ def test_a_question_word_the_documents_know_by_a_synonym_keeps_its_weight(
     weights = term_weights(snapshot)
     terms = salient_terms("老基建怎么处理", weights, snapshot.bm25.vocabulary, split_compounds=True)
     assert terms["老基建"] == weights.weight("传统基础设施")
+
+
+def _notice_chunk(text: str) -> Chunk:
+    return Chunk(
+        chunk_id="c1",
+        doc_id="d1",
+        title="苏州市新型基础设施建设行动计划",
+        doc_number="",
+        issuer="",
+        published="",
+        period="",
+        completeness="",
+        section_parts=(),
+        start=0,
+        end=len(text),
+        text=text,
+        token_count=0,
+        ordinal=0,
+    )
+
+
+def test_a_notice_s_heading_lines_and_addressees_are_labels_not_sentences() -> None:
+    text = (
+        "关于印发苏州市新型基础设施建设行动计划的通知\n苏府办〔2024〕7号\n"
+        "各市、区人民政府，苏州工业园区管委会，市各委办局，各有关单位：\n"
+        "《苏州市新型基础设施建设行动计划》已经市政府同意，现印发给你们，请认真贯彻落实。\n"
+    )
+    units = units_of(_notice_chunk(text))
+    assert [u.is_heading for u in units] == [True, True, False]
+    assert units[1].text.startswith("各市、区人民政府") and units[1].text.endswith("：")
+    assert units[2].text.startswith("《苏州市")
+    # a paragraph that only names bodies in passing is content
+    plain = units_of(_notice_chunk("支持各区人民政府建设算力中心，各部门配合。\n"))
+    assert not any(u.is_heading for u in plain)
+
+
+def test_a_period_in_a_cited_title_is_not_the_document_s_own() -> None:
+    from bot.answerers.extractive import _own_words
+
+    assert _own_words("为落实《数字江苏发展规划(2018-2022年)》,提出如下意见。") == "为落实《》,提出如下意见。"

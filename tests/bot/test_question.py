@@ -327,3 +327,11 @@ def test_quoted_phrases_are_the_names_to_look_for(text: str, phrases: list[str])
 )
 def test_a_share_asked_as_a_share_wants_a_percentage(question: str, expected: bool) -> None:
     assert ("percent" in analyze(question).answer_types) is expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["苏州计划的发文对象有哪些？", "苏州计划下发给哪些单位？", "Who are the recipients of the Suzhou plan?"],
+)
+def test_ways_to_ask_whom_a_document_is_sent_to(question: str) -> None:
+    assert "addressees" in analyze(question).metadata_fields
