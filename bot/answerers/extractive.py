@@ -20,12 +20,20 @@ from bot.evidence import (
     has_number,
     heading_depth,
     is_ancestor_heading,
+    letters,
     matching_text,
     salient_terms,
     unit_score,
     units_of,
 )
-from bot.question import ANSWER_TYPE_EVIDENCE, QuestionAnalysis, asked_part, cloze_contexts, named_bodies
+from bot.question import (
+    ANSWER_TYPE_EVIDENCE,
+    QuestionAnalysis,
+    asked_part,
+    cloze_contexts,
+    named_bodies,
+    quoted_phrases,
+)
 from retrieval.bilingual import chinese_terms, is_english
 from retrieval.chunking import PATH_SEPARATOR, Chunk
 from retrieval.index import IndexSnapshot
@@ -302,6 +310,10 @@ class ExtractiveAnswerer:
         self, question: str, analysis: QuestionAnalysis, passages: Sequence[Passage], snapshot: IndexSnapshot
     ) -> Draft:
         asked = matching_text(question)
+        # a phrase the question quotes from the documents ("按照“要素资源跟着项目走”的原则…") pins the clause it
+        # asks about: a section it names only in part (原则 of 基本原则) does not answer it
+        quoted = [letters(q) for q in quoted_phrases(asked_part(question))]
+        pinned = any(q and q in letters(p.chunk.text) for q in quoted for p in passages[:3])
         for passage in passages[:3]:
             chunk = passage.chunk
             doc_chunks = snapshot.chunks_of(chunk.doc_id)
@@ -313,7 +325,8 @@ class ExtractiveAnswerer:
                 if len(children) < 2:
                     continue
                 label = compact(strip_numbering(parent[-1]))
-                if not analysis.ordinal and _label_share(label, unnamed) < LABEL_SHARE_MIN:
+                share = _label_share(label, unnamed)
+                if not analysis.ordinal and (share < LABEL_SHARE_MIN or (pinned and share < 1.0)):
                     continue  # the question does not name this section: the enumeration in a sentence answers
                 if analysis.items_asked and len(children) != analysis.items_asked:
                     continue  # "哪三类" is not answered by a section of two items

@@ -412,3 +412,16 @@ def test_the_addressee_line_answers_only_whom_a_notice_is_sent_to(
         assert "文昌湖区管委会" not in service.ask(question).answer
     else:
         answered(service, question, expected)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "按照“要素资源跟着项目走”的原则，淄博会把哪些资源要素往新基建项目上集中？",
+        "依「要素资源跟着项目走」这条原则，哪些资源要向项目集聚？",
+    ],
+)
+def test_a_quoted_clause_beats_a_section_named_in_part(service: AssistantService, question: str) -> None:
+    # 原则 is half of the section name 基本原则; the quote pins the clause that answers
+    answer = answered(service, question, "土地", "能耗")
+    assert "坚持整体性" not in answer.answer
