@@ -180,7 +180,11 @@ class ExtractiveAnswerer:
             # "那座桥哪年完工" answered by a sentence about the bridge that gives no date: the year is not given
             return Draft(refusal_reason="文件中没有给出所问的年份")
         counting = analysis.wants_quantity and not analysis.wants_list
-        years = [y for y in analysis.years if counting and not any(str(y) in u.text for u in draft.units)]
+        years = [
+            y
+            for y in analysis.years
+            if counting and y not in _range_years(question) and not any(str(y) in u.text for u in draft.units)
+        ]
         if years:
             # "2020年的时候…占比是多少" answered by a 2022 target: the figure for the year asked is not given
             return Draft(refusal_reason=f"文件中没有给出{years[0]}年的具体数字")
@@ -407,6 +411,13 @@ _DAY_ASKED = re.compile(r"[月日天号]|date|day|month", re.IGNORECASE)
 
 
 _BOOK_TITLE = re.compile(r"《[^》]*》")
+_YEAR_RANGE = re.compile(r"(?<!\d)(20\d\d)\s*年?\s*[-—–~～至到]\s*(20\d\d)(?!\d)")
+
+
+def _range_years(question: str) -> set[int]:
+    """The years of a span the question writes ("方案(2020-2022年)", "2020—2022年"): a period that names a document or
+    asks for a span, not a year whose figure is asked."""
+    return {int(y) for m in _YEAR_RANGE.finditer(compact(question)) for y in m.groups()}
 
 
 def _own_words(text: str) -> str:

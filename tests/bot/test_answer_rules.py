@@ -425,3 +425,20 @@ def test_a_quoted_clause_beats_a_section_named_in_part(service: AssistantService
     # 原则 is half of the section name 基本原则; the quote pins the clause that answers
     answer = answered(service, question, "土地", "能耗")
     assert "坚持整体性" not in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "山东省新基建三年行动方案(2020-2022年)要形成多少个典型应用场景？",
+        "How many typical application scenarios does Shandong's 2020-2022 new infrastructure action plan aim for?",
+    ],
+)
+def test_a_span_naming_the_document_is_not_a_year_whose_figure_is_asked(
+    service: AssistantService, question: str
+) -> None:
+    answered(service, question, "200")
+
+
+def test_a_single_year_the_documents_give_no_figure_for_is_still_refused(service: AssistantService) -> None:
+    assert "2021" in (refused(service, "2021年淄博要建多少个5G基站？").refusal_reason or "")

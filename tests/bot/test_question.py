@@ -335,3 +335,11 @@ def test_a_share_asked_as_a_share_wants_a_percentage(question: str, expected: bo
 )
 def test_ways_to_ask_whom_a_document_is_sent_to(question: str) -> None:
     assert "addressees" in analyze(question).metadata_fields
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["苏州方案是以哪个机关的名义印发的？", "这份通知以什么单位名义发布？", "江苏方案是哪个部门发的？"],
+)
+def test_ways_to_ask_who_issued_a_document(question: str) -> None:
+    assert "issuer" in analyze(question).metadata_fields
