@@ -4,16 +4,13 @@ front matter, written here) gets its questions answered from the right document.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from bot.service import AssistantService
-from bot.storage.sessions import SqlSessionStore
 from retrieval.embeddings import E5Embeddings
-from retrieval.library import PolicyLibrary
-from retrieval.store import ChromaLocation
 from tests.support.answers import answered
+from tests.support.libraries import service_over
 
 CITY_PLAN = """苏州市人民政府办公室关于印发苏州市新型基础设施建设行动计划(2024-2026年)的通知
 苏府办〔2024〕7号
@@ -42,22 +39,11 @@ PROVINCE_PLAN = """江苏省人民政府关于印发江苏省新型基础设施�
 
 @pytest.fixture(scope="module")
 def other_service(e5: E5Embeddings, tmp_path_factory: pytest.TempPathFactory) -> AssistantService:
-    root = tmp_path_factory.mktemp("other-library")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "city-plan.txt").write_text(CITY_PLAN, encoding="utf-8")
-    (corpus / "province-plan.txt").write_text(PROVINCE_PLAN, encoding="utf-8")
-    data = root / "data"
-    library = PolicyLibrary(
-        data_dir=data,
-        corpus_dirs=[corpus],
-        uploads_dir=data / "uploads",
-        embeddings=e5,
-        embedding_model=E5Embeddings.model_name,
-        chroma=ChromaLocation(path=data / "chroma"),
+    return service_over(
+        tmp_path_factory.mktemp("other-library"),
+        {"city-plan.txt": CITY_PLAN, "province-plan.txt": PROVINCE_PLAN},
+        e5,
     )
-    assert library.build().published
-    return AssistantService(library, SqlSessionStore(Path(root) / "sessions.sqlite3"))
 
 
 def test_documents_read_their_places_and_titles(other_service: AssistantService) -> None:

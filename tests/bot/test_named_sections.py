@@ -5,16 +5,12 @@ province, plain text, no front matter)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.service import AssistantService
-from bot.storage.sessions import SqlSessionStore
 from retrieval.embeddings import E5Embeddings
-from retrieval.library import PolicyLibrary
-from retrieval.store import ChromaLocation
 from tests.support.answers import answered, refused
+from tests.support.libraries import service_over
 
 PLAN = """江苏省人民政府关于印发江苏省新型基础设施建设行动方案(2024-2026年)的通知
 苏政发〔2024〕15号
@@ -35,21 +31,7 @@ PLAN = """江苏省人民政府关于印发江苏省新型基础设施建设行�
 
 @pytest.fixture(scope="module")
 def plan_service(e5: E5Embeddings, tmp_path_factory: pytest.TempPathFactory) -> AssistantService:
-    root = tmp_path_factory.mktemp("named-sections")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "province-plan.txt").write_text(PLAN, encoding="utf-8")
-    data = root / "data"
-    library = PolicyLibrary(
-        data_dir=data,
-        corpus_dirs=[corpus],
-        uploads_dir=data / "uploads",
-        embeddings=e5,
-        embedding_model=E5Embeddings.model_name,
-        chroma=ChromaLocation(path=data / "chroma"),
-    )
-    assert library.build().published
-    return AssistantService(library, SqlSessionStore(Path(root) / "sessions.sqlite3"))
+    return service_over(tmp_path_factory.mktemp("named-sections"), {"province-plan.txt": PLAN}, e5)
 
 
 @pytest.mark.parametrize(
