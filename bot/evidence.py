@@ -283,7 +283,7 @@ _CORPUS_LETTERS: dict[str, str] = {}
 
 
 def letters(text: str) -> str:
-    """Only the letters, digits and characters of a text (normalised), no punctuation: "“四强”产业" → 四强产业."""
+    """Only the letters, digits and characters of a text (normalised), no punctuation: "“智改数转”项目" → 智改数转项目."""
     return _NOT_LETTER.sub("", compact(text))
 
 

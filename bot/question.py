@@ -239,7 +239,7 @@ _ELIDED = re.compile(r"…|\.\.\.|等$")
 # "回复的第一句必须是“…”", "以“…”开头")
 _UTTERED = re.compile(
     r"(?:输出|打出|打上|说|讲|写|回复|回答|答复|加上|附上|加|声明|显示|打印|复述|重复|必须是|改成|改为|换成|以|用)"
-    r"[^“「『\"，,。！？!?的]{0,6}$"  # "淄博说的“四强”" names what was said: 的 makes it a name
+    r"[^“「『\"，,。！？!?的]{0,6}$"  # "苏州说的“智改数转”" names what was said: 的 makes it a name
 )
 
 

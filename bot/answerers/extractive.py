@@ -148,7 +148,7 @@ class ExtractiveAnswerer:
             ):
                 label = _section_name(named[0][1][-1])
                 return Draft(refusal_reason=f"本库收录的文本中，“{label}”部分没有内容")
-            # the question names a section ("…“优化布局数据中心”这一条…"): the answer is in that section
+            # the question names a section ("…“布局算力枢纽”这一条…"): the answer is in that section
             ranked = {p.chunk.chunk_id: i for i, p in enumerate(passages)}
             passages = sorted(
                 inside, key=lambda p: (ranked.get(p.chunk.chunk_id, len(ranked)), p.chunk.start)
@@ -314,14 +314,14 @@ class ExtractiveAnswerer:
         self, question: str, analysis: QuestionAnalysis, passages: Sequence[Passage], snapshot: IndexSnapshot
     ) -> Draft:
         asked = matching_text(question)
-        # a phrase the question quotes from the documents ("按照“要素资源跟着项目走”的原则…") pins the clause it
+        # a phrase the question quotes from the documents ("按照“资金跟着项目走”的原则…") pins the clause it
         # asks about: a section it names only in part (原则 of 基本原则) does not answer it
         quoted = [letters(q) for q in quoted_phrases(asked_part(question))]
         pinned = any(q and q in letters(p.chunk.text) for q in quoted for p in passages[:3])
         for passage in passages[:3]:
             chunk = passage.chunk
             doc_chunks = snapshot.chunks_of(chunk.doc_id)
-            # the words that name the document ("淄博行动计划") do not name its sections ("行动目标")
+            # the words that name the document ("苏州行动计划") do not name its sections ("行动目标")
             unnamed = _without_title_runs(asked, compact(to_simplified(chunk.title)))
             for depth in range(len(chunk.section_parts), 0, -1):
                 parent = chunk.section_parts[:depth]
@@ -421,7 +421,7 @@ def _range_years(question: str) -> set[int]:
 
 
 def _own_words(text: str) -> str:
-    """A sentence without the titles it cites: "落实《数字山东发展规划(2018-2022年)》" gives no period of its own."""
+    """A sentence without the titles it cites: "落实《数字江苏发展规划(2018-2022年)》" gives no period of its own."""
     return _BOOK_TITLE.sub("《》", text)
 
 
@@ -661,7 +661,7 @@ def _named_sections(
     question: str, passages: Sequence[Passage], snapshot: IndexSnapshot
 ) -> list[tuple[str, tuple[str, ...]]]:
     """The sections (document id, path) of the retrieved passages' documents whose whole name the question
-    repeats, leaving out the words that name the document ("淄博行动计划") and generic words; the deepest
+    repeats, leaving out the words that name the document ("苏州行动计划") and generic words; the deepest
     section when a name and its parent's are both repeated."""
     asked = matching_text(question)
     found: dict[tuple[str, tuple[str, ...]], None] = {}
