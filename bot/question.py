@@ -75,7 +75,8 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
         r"full title|official title|full name"
     ),
     "period": re.compile(
-        r"执行期|实施期|规划期|哪几年|哪些年|覆盖哪(?:几|些|一)?年|期限|时间跨度|到哪年结束|哪一年结束|起止|what period|which years"
+        r"执行期|实施期|规划期|哪几年|哪些年|覆盖哪(?:几|些|一)?年|期限|时间跨度|到哪年结束|哪一年结束|起止|what period|which years|"
+        r"until (?:which|what) year|until when|when does .{0,60}\b(?:end|expire|run out)\b|how long does .{0,60}\brun\b"
     ),
     "deadline": re.compile(r"时间节点|截止时间|到什么时候|什么时候完成|何时完成|完成时限|by when|deadline"),
     "addressees": re.compile(

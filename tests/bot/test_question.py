@@ -343,3 +343,15 @@ def test_ways_to_ask_whom_a_document_is_sent_to(question: str) -> None:
 )
 def test_ways_to_ask_who_issued_a_document(question: str) -> None:
     assert "issuer" in analyze(question).metadata_fields
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Until which year does the Suzhou action plan run?",
+        "When does the Jiangsu infrastructure plan end?",
+        "How long does the Suzhou plan run?",
+    ],
+)
+def test_english_ways_to_ask_a_document_s_period(question: str) -> None:
+    assert "period" in analyze(question).metadata_fields
