@@ -93,6 +93,12 @@ GENERIC_TERMS = frozenset(
         "人民政府",
     ]
 )
+# the form of a question, not its content, when the library never writes the word: a count with its measure
+# ("三份", "几大类"), a word built on a question word ("各是", "哪几", "多少"), "each"/"respectively" words
+FORM_WORD = re.compile(
+    r"[一二三四五六七八九十两几\d]+大?[个类项份条种点部家座批]|.*(?:哪|几|啥|什么|多少|怎么|怎样|吗|呢).*"
+    r"|各[是自有]|分别|分成|分为|都是|库里|本库"
+)
 # a word found in at least this share of a version's passages cannot tell them apart
 COMMON_TERM_SHARE = 0.5
 NUMBER = re.compile(
@@ -329,6 +335,8 @@ def salient_terms(
     terms: dict[str, float] = {}
     for term in tokenize(question, expand=False, search_mode=False):
         if term in weights.generic or (len(term) < 2 and not term.isdigit()):
+            continue
+        if corpus_vocabulary is not None and term not in corpus_vocabulary and FORM_WORD.fullmatch(term):
             continue
         if corpus_vocabulary is not None and term not in corpus_vocabulary:
             known = [alt for alt in SYNONYMS.get(term, ()) if alt in corpus_vocabulary]

@@ -96,6 +96,26 @@ def test_a_question_word_the_documents_know_by_a_synonym_keeps_its_weight(
     assert terms["老基建"] == weights.weight("传统基础设施")
 
 
+def test_the_form_of_a_question_is_not_its_content(built_library: PolicyLibrary) -> None:
+    """Counts with their measure words, words built on a question word and "each/respectively" words say how a
+    question asks, not what about: when the library never writes them they are no content term (they weighed
+    most of all, as unknown words, and made a clear question look uncovered)."""
+    snapshot = built_library.live.current()
+    weights, vocabulary = term_weights(snapshot), snapshot.bm25.vocabulary
+    for question, form, content in [
+        ("库里这三份文件分别是哪个机关发布的？", {"库里", "三份", "分别"}, {"机关", "发布"}),
+        ("这两份文件各是哪个机关发布的", {"两份", "各是"}, {"机关", "发布"}),
+        ("这几份通知分别由哪个机关发布？", {"几份", "分别"}, {"机关", "发布"}),
+        ("新型基础设施分成了哪几大类，各有哪些设施？", {"分成", "几大类", "各有"}, set()),
+    ]:
+        terms = salient_terms(question, weights, vocabulary)
+        assert not form & set(terms), (question, terms)
+        assert content <= set(terms), (question, terms)
+    # a word the library itself writes stays a term whatever its form
+    assert "一批" in vocabulary  # "建设一批…" in the shipped plans
+    assert "一批" in salient_terms("要建设一批什么项目", weights, vocabulary)
+
+
 def _notice_chunk(text: str) -> Chunk:
     return Chunk(
         chunk_id="c1",
