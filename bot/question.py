@@ -53,7 +53,9 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
     "doc_number": re.compile(r"文号|字号|发文字号|document number|doc(?:ument)? no"),
     "issuer": re.compile(
         r"发文机关|制定机关|发布机关|印发机关|(?:哪个|哪些|什么)(?:部门|单位|机关)(?:的?名义)?(?:发|印发|制定|发布|出台)|"
-        r"(?:由谁|谁)(?:发|印发|制定|发布|出台)|issued by|issuer|which office|who issued"
+        r"(?:由谁|谁)(?:发|印发|制定|发布|出台)|issued by|issuer|which office|who issued|"
+        r"which (?:body|bodies|authority|authorities|agency|agencies|department|departments|organ|organs|office|"
+        r"offices|government) (?:issued|published|released)"
     ),
     "published": re.compile(
         r"when was .*published|发布得?更早|哪个先发布|先后|公布日期|印发日期|发布日期|发文日期|成文日期|哪天|哪一天|什么时候(?:印发|发布|公布|出台)|何时(?:印发|发布|出台)|什么日期|几月几[日号]|哪月哪[日号天]|when was .*(?:issued|published)|what date|on what date"
@@ -416,6 +418,39 @@ _ENGLISH_COUNTS = {
     for n, w in enumerate(["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"], start=2)
 }
 _ITEMS_ASKED_EN = re.compile(rf"\bwhich ({'|'.join(_ENGLISH_COUNTS)})\b")
+
+
+# several documents referred to together, none by name: "这三份文件", "库里的几份文件", "these documents"
+_DOCUMENTS_TOGETHER = re.compile(
+    r"(?P<lead>这|那|库里|本库|库中|所有|全部|各)(?:的)?(?P<n>[两二三四五六七八九十几]|\d{1,2})?(?:份|个|部|篇)?"
+    r"(?:文件|文档|政策文件)(?P<each>分别|各自|各|都)?"
+)
+_DOCUMENTS_TOGETHER_EN = re.compile(
+    r"\b(?:these|the|all|each of the|all the|all of the)\s+(?P<n>two|three|four|five)?\s*(?:documents|policies)\b"
+)
+
+
+def documents_together(question: str) -> int | None:
+    """How many documents a question asks about together without naming them ("库里这三份文件分别是哪个机关发布的"
+    → 3; "这几份文件分别…" → 0, as many as there are), or None when it does not."""
+    norm = compact(question)
+    match = next(
+        (
+            m
+            for m in _DOCUMENTS_TOGETHER.finditer(norm)
+            if m.group("n") or m.group("each") or m.group("lead") not in ("这", "那")
+        ),
+        None,
+    )
+    if match:
+        token = match.group("n")
+        if not token or token == "几":
+            return 0
+        return 2 if token == "两" else int(token) if token.isdigit() else _ordinal_number(token)
+    english = _DOCUMENTS_TOGETHER_EN.search(question.lower())
+    if english:
+        return _ENGLISH_COUNTS[english.group("n")] if english.group("n") else 0
+    return None
 
 
 def _items_asked(norm: str, lowered: str) -> int | None:

@@ -31,6 +31,7 @@ from bot.question import (
     QuestionAnalysis,
     asked_part,
     cloze_contexts,
+    documents_together,
     named_bodies,
     quoted_phrases,
 )
@@ -477,11 +478,22 @@ def _metadata_unit(field_name: str, summary: dict[str, str], units: Sequence[Uni
     return None
 
 
+MAX_TOGETHER = (
+    5  # documents answered for a question about "these documents" (a bigger library: those retrieved)
+)
+
+
 def _documents_asked_about(
     analysis: QuestionAnalysis, passages: Sequence[Passage], snapshot: IndexSnapshot
 ) -> list[str]:
-    """The best passage's document; when the question names two places, the best document of each."""
+    """The best passage's document; when the question names two places, the best document of each; when it asks
+    about several documents together without naming them ("这三份文件分别…"), that many (all, up to
+    MAX_TOGETHER), those retrieved first."""
     ranked = list(dict.fromkeys(p.chunk.doc_id for p in passages))
+    together = documents_together(analysis.text)
+    if together is not None:
+        wanted = min(together or len(snapshot.documents), MAX_TOGETHER)
+        return list(dict.fromkeys([*ranked, *snapshot.documents]))[:wanted]
     per_place = documents_per_place(analysis, snapshot)
     if len(per_place) < 2:
         return ranked[:1]

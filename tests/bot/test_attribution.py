@@ -209,3 +209,17 @@ def test_the_kind_a_question_names_chooses_among_a_level_s_documents() -> None:
     assert _of_the_kind_named(both, "省里要布局哪些设施？", snapshot) == both
     assert _of_the_kind_named(both, "省里的管理办法怎么说？", snapshot) == both
     assert _of_the_kind_named(both, "省里的方案和意见分别怎么说？", snapshot) == both
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "这两份文件分别是哪个机关发布的？",
+        "库里的文件各是哪个机关印发的",
+        "Which bodies issued these two documents?",
+    ],
+)
+def test_a_field_asked_of_the_documents_together_is_answered_for_each(
+    other_service: AssistantService, question: str
+) -> None:
+    answered(other_service, question, "苏州市人民政府办公室", "江苏省人民政府")

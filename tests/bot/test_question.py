@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bot.question import analyze, cloze_contexts, compares, mentioned_places, place_names, quoted_phrases
+from bot.question import (
+    analyze,
+    cloze_contexts,
+    compares,
+    documents_together,
+    mentioned_places,
+    place_names,
+    quoted_phrases,
+)
 
 
 def test_place_names_from_the_dictionary() -> None:
@@ -355,3 +363,24 @@ def test_ways_to_ask_who_issued_a_document(question: str) -> None:
 )
 def test_english_ways_to_ask_a_document_s_period(question: str) -> None:
     assert "period" in analyze(question).metadata_fields
+
+
+@pytest.mark.parametrize(
+    ("question", "count"),
+    [
+        ("库里这三份文件分别是哪个机关发布的？", 3),
+        ("这两份文件各是哪一年印发的", 2),
+        ("这几份文件分别是什么时候发布的？", 0),
+        ("所有文件的文号是什么", 0),
+        ("本库的文件都是哪个单位发的", 0),
+        ("Which bodies issued these three documents?", 3),
+        ("When were all the documents published?", 0),
+        # one document, or documents named one by one: not "these documents"
+        ("这份文件是哪个机关发布的", None),
+        ("这个文件是哪年发的", None),
+        ("苏州计划和省方案分别是哪个机关发布的", None),
+        ("What is the document number of the Suzhou plan?", None),
+    ],
+)
+def test_documents_asked_about_together(question: str, count: int | None) -> None:
+    assert documents_together(question) == count
