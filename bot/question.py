@@ -50,7 +50,9 @@ _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七":
 
 # document fields a metadata question can ask for, with the words that ask for them
 METADATA_FIELDS: dict[str, re.Pattern[str]] = {
-    "doc_number": re.compile(r"文号|字号|发文字号|document number|doc(?:ument)? no"),
+    "doc_number": re.compile(
+        r"文号|字号|发文字号|document number|doc(?:ument)? no|(?:reference|file|issuance|serial) (?:number|no)"
+    ),
     "issuer": re.compile(
         r"发文机关|制定机关|发布机关|印发机关|(?:哪个|哪些|什么)(?:部门|单位|机关)(?:的?名义)?(?:发|印发|制定|发布|出台)|"
         r"(?:由谁|谁)(?:发|印发|制定|发布|出台)|issued by|issuer|which office|who issued|"

@@ -384,3 +384,16 @@ def test_english_ways_to_ask_a_document_s_period(question: str) -> None:
 )
 def test_documents_asked_about_together(question: str, count: int | None) -> None:
     assert documents_together(question) == count
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What's the official reference number of the Suzhou plan?",
+        "What is the file number of the Jiangsu action plan?",
+        "Give me the issuance number of that notice.",
+        "What is the document number of the Suzhou plan?",
+    ],
+)
+def test_english_ways_to_ask_for_a_document_number(question: str) -> None:
+    assert analyze(question).metadata_fields == ("doc_number",)
