@@ -422,7 +422,7 @@ _ENGLISH_COUNTS = {
 _ITEMS_ASKED_EN = re.compile(rf"\bwhich ({'|'.join(_ENGLISH_COUNTS)})\b")
 
 
-# several documents referred to together, none by name: "这三份文件", "库里的几份文件", "these documents"
+# several documents referred to together, none by name: "这四份文件", "本库的几份文件", "these documents"
 _DOCUMENTS_TOGETHER = re.compile(
     r"(?P<lead>这|那|库里|本库|库中|所有|全部|各)(?:的)?(?P<n>[两二三四五六七八九十几]|\d{1,2})?(?:份|个|部|篇)?"
     r"(?:文件|文档|政策文件)(?P<each>分别|各自|各|都)?"
@@ -433,8 +433,8 @@ _DOCUMENTS_TOGETHER_EN = re.compile(
 
 
 def documents_together(question: str) -> int | None:
-    """How many documents a question asks about together without naming them ("库里这三份文件分别是哪个机关发布的"
-    → 3; "这几份文件分别…" → 0, as many as there are), or None when it does not."""
+    """How many documents a question asks about together without naming them ("这四份文件分别由谁印发"
+    → 4; "这几份文件分别…" → 0, as many as there are), or None when it does not."""
     norm = compact(question)
     match = next(
         (

@@ -487,7 +487,7 @@ def _documents_asked_about(
     analysis: QuestionAnalysis, passages: Sequence[Passage], snapshot: IndexSnapshot
 ) -> list[str]:
     """The best passage's document; when the question names two places, the best document of each; when it asks
-    about several documents together without naming them ("这三份文件分别…"), that many (all, up to
+    about several documents together without naming them ("这四份文件各…"), that many (all, up to
     MAX_TOGETHER), those retrieved first."""
     ranked = list(dict.fromkeys(p.chunk.doc_id for p in passages))
     together = documents_together(analysis.text)

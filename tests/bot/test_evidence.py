@@ -103,7 +103,7 @@ def test_the_form_of_a_question_is_not_its_content(built_library: PolicyLibrary)
     snapshot = built_library.live.current()
     weights, vocabulary = term_weights(snapshot), snapshot.bm25.vocabulary
     for question, form, content in [
-        ("库里这三份文件分别是哪个机关发布的？", {"库里", "三份", "分别"}, {"机关", "发布"}),
+        ("库里这四份文件分别是哪个机关发布的？", {"库里", "四份", "分别"}, {"机关", "发布"}),
         ("这两份文件各是哪个机关发布的", {"两份", "各是"}, {"机关", "发布"}),
         ("这几份通知分别由哪个机关发布？", {"几份", "分别"}, {"机关", "发布"}),
         ("新型基础设施分成了哪几大类，各有哪些设施？", {"分成", "几大类", "各有"}, set()),

@@ -368,7 +368,7 @@ def test_english_ways_to_ask_a_document_s_period(question: str) -> None:
 @pytest.mark.parametrize(
     ("question", "count"),
     [
-        ("库里这三份文件分别是哪个机关发布的？", 3),
+        ("库里这四份文件分别是哪个机关印发的？", 4),
         ("这两份文件各是哪一年印发的", 2),
         ("这几份文件分别是什么时候发布的？", 0),
         ("所有文件的文号是什么", 0),
