@@ -448,7 +448,7 @@ def documents_together(question: str) -> int | None:
         token = match.group("n")
         if not token or token == "几":
             return 0
-        return 2 if token == "两" else int(token) if token.isdigit() else _ordinal_number(token)
+        return 2 if token == "两" else _ordinal_number(token)
     english = _DOCUMENTS_TOGETHER_EN.search(question.lower())
     if english:
         return _ENGLISH_COUNTS[english.group("n")] if english.group("n") else 0

@@ -478,9 +478,8 @@ def _metadata_unit(field_name: str, summary: dict[str, str], units: Sequence[Uni
     return None
 
 
-MAX_TOGETHER = (
-    5  # documents answered for a question about "these documents" (a bigger library: those retrieved)
-)
+# documents answered for a question about "these documents" (in a bigger library, those retrieved first)
+MAX_TOGETHER = 5
 
 
 def _documents_asked_about(
