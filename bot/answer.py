@@ -21,6 +21,11 @@ class Citation(BaseModel):
     start: int
     end: int
     score: float = 0.0
+    source: Literal["text", "header"] = Field(
+        "text",
+        description="text: the quote is the body at start:end; header: a field of the document's header (front "
+        "matter), quoted as 字段名：value, with start = end = 0",
+    )
 
 
 class Usage(BaseModel):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,6 +31,7 @@ from bot.question import (
     analyze,
     asked_part,
     compares,
+    fields_asked,
     place_names,
     points_at_a_document,
     quoted_phrases,
@@ -236,16 +238,37 @@ class AnswerChain:
         """A document-field question worded as the regular expressions do not know ("哪一號文？", "doc number?")
         gets its field from the nearest phrasings (bot.intents) under the query vector retrieval uses too."""
         analysis = state.analysis
-        if analysis is None or analysis.metadata_fields or (state.condensed and state.condensed.section_hint):
+        if analysis is None or (state.condensed and state.condensed.section_hint):
             return
         if not (analysis.places or analysis.scopes or points_at_a_document(state.standalone)):
             return  # a field of which document? ("What is the capital of …", "JSON文件怎么打开")
         try:
-            kind = self.intents.kind(state.standalone)
+            kinds = self._fields_by_meaning(state.standalone, analysis.metadata_fields)
         except Exception:  # an embeddings endpoint that fails leaves the question to the words
             return
-        if kind is not None:
-            state.analysis = replace(analysis, metadata_fields=(kind,))
+        if kinds:
+            worded = (f for c in _QUESTION_MARK.split(state.standalone) for f in fields_asked(c))
+            state.analysis = replace(
+                analysis,
+                metadata_fields=kinds,
+                worded_fields=tuple(dict.fromkeys([*analysis.worded_fields, *worded])),
+            )
+
+    def _fields_by_meaning(self, question: str, known: tuple[str, ...]) -> tuple[str, ...]:
+        """The fields the question asks for, by meaning, beside those its words gave (`known`).
+        A message that asks two short things at once ("发文单位是哪个？哪年发的？") gets each question's field,
+        when every one of them asks for a field."""
+        asked = [c for c in _QUESTION_MARK.split(question) if compact(c).strip("？?")]
+        if not known:
+            kind = self.intents.kind(question)
+            if kind is not None:
+                return (kind,)
+        if len(asked) < 2:
+            return known
+        kinds = [fields_asked(c) or ((k,) if (k := self.intents.kind(c)) else ()) for c in asked]
+        if not all(kinds):
+            return known
+        return tuple(dict.fromkeys([*known, *(k for found in kinds for k in found)]))
 
     def retrieve(self, state: ChainState) -> ChainState:
         started = time.perf_counter()
@@ -562,6 +585,9 @@ def _in_library(phrase: str, snapshot: IndexSnapshot) -> bool:
     return not wanted or any(letters(w) in text for w in (wanted, *SYNONYMS.get(wanted, ())))
 
 
+_QUESTION_MARK = re.compile(r"(?<=[？?])")
+
+
 def _retrievers_agree(passages: Sequence[Passage]) -> bool:
     """BM25 and dense retrieval both ranked the first passage first."""
     return bool(passages) and passages[0].bm25_rank == 0 and passages[0].dense_rank == 0
@@ -612,6 +638,7 @@ def _citation(n: int, passage: Passage, unit: Unit | None = None) -> Citation:
         start=start,
         end=end,
         score=round(passage.score, 6),
+        source="header" if chunk.extra.get("source") == "header" else "text",
     )
 
 

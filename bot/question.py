@@ -54,13 +54,17 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
         r"文号|字号|发文字号|document number|doc(?:ument)? no|(?:reference|file|issuance|serial) (?:number|no)"
     ),
     "issuer": re.compile(
-        r"发文机关|制定机关|发布机关|印发机关|(?:哪个|哪些|什么)(?:部门|单位|机关)(?:的?名义)?(?:发|印发|制定|发布|出台)|"
+        r"(?:发文|发布|印发|制发|制定|出台)(?:机关|单位|部门|主体)|(?:哪个|哪些|什么)(?:部门|单位|机关)(?:的?名义)?(?:发|印发|制定|发布|出台)|"
+        # "哪个部门、哪一年发布的": the body asked beside the time it did so
+        r"(?:哪个|哪些|什么)(?:部门|单位|机关)[、，,和及与在于][^，,。？?]{0,8}?(?:印发|制定|发布|出台|发的)|"
         r"(?:由谁|谁)(?:发|印发|制定|发布|出台)|issued by|issuer|which office|who issued|"
         r"which (?:body|bodies|authority|authorities|agency|agencies|department|departments|organ|organs|office|"
         r"offices|government) (?:issued|published|released)"
     ),
     "published": re.compile(
-        r"when was .*published|发布得?更早|哪个先发布|先后|公布日期|印发日期|发布日期|发文日期|成文日期|哪天|哪一天|什么时候(?:印发|发布|公布|出台)|何时(?:印发|发布|出台)|什么日期|几月几[日号]|哪月哪[日号天]|when was .*(?:issued|published)|what date|on what date"
+        r"when was .*published|发布得?更早|哪个先发布|先后|公布日期|印发日期|发布日期|发文日期|成文日期|哪天|哪一天|什么时候(?:印发|发布|公布|出台)|何时(?:印发|发布|出台)|什么日期|几月几[日号]|哪月哪[日号天]|when was .*(?:issued|published)|what date|on what date|"
+        # the year a document was published ("哪一年印发的", "issued …, and in what year"), not the year of a target
+        r"哪一?年(?:份)?(?:印发|发布|公布|出台|制定|发的|发出)|(?:issued|published|released)\b[^?]{0,80}\bin (?:what|which) year"
     ),
     "effective": re.compile(
         r"施行日期|(?:开始|何时|什么时候|哪天|哪一天|起)(?:施行|实施|生效)|生效|实施日期|effective date|take effect"
@@ -169,6 +173,9 @@ class QuestionAnalysis:
     compares: bool = False  # asks about several places/levels side by side ("苏州和全省分别…")
     items_asked: int | None = None  # "哪四个" / "which three": the answer lists that many items
     wants_year: bool = False  # "哪年完工", "which year": the answer must name a year
+    # the fields the question's words ask for (metadata_fields may add one read by meaning, bot.intents): only
+    # these are answered from the document's header when its text does not give them
+    worded_fields: tuple[str, ...] = ()
 
 
 # the words that stand where the answer would stand ("要培育什么园区" → "要培育X园区")
@@ -224,14 +231,16 @@ _ASKER = re.compile(r"我们|我|本公司|我司|本单位|咱|\b(?:we|i|our|my
 _COMMA_CLAUSE = re.compile(r"[^，,。！!；;：:？?\n]+")
 
 
-def _answer_types(question: str) -> tuple[str, ...]:
+def _answer_types(question: str, fields: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The kinds of fact the question asks for (a phone number, a district…), read in the question, not in the
-    asker's account of themselves: "我们公司负责项目选址，请问…纳入什么规划" asks for a plan, not a site."""
+    asker's account of themselves: "我们公司负责项目选址，请问…纳入什么规划" asks for a plan, not a site. The
+    department that issued the document ("哪个部门发的") is its issuer, not a department charged with a task."""
     clauses = _COMMA_CLAUSE.findall(question)
     kept = [c for c in clauses if _ASKING.search(c) or not _ASKER.search(c)]
     text = "，".join(kept) if kept else question
     norm, lowered = compact(text), text.lower()
-    return tuple(t for t, p in ANSWER_TYPES.items() if p.search(norm) or p.search(lowered))
+    found = tuple(t for t, p in ANSWER_TYPES.items() if p.search(norm) or p.search(lowered))
+    return tuple(t for t in found if t != "department") if "issuer" in fields else found
 
 
 # a phrase the question quotes (“…”, 「…」, 『…』, or "…" around Chinese): a name or wording the asker takes from
@@ -386,22 +395,29 @@ def _fields_asked(question: str, norm: str, lowered: str) -> tuple[str, ...]:
     return fields if names_a_document else tuple(f for f in fields if f not in _TIME_FIELDS)
 
 
+def fields_asked(question: str) -> tuple[str, ...]:
+    """The document fields a question's words ask for."""
+    return _fields_asked(question, compact(question), question.lower())
+
+
 def analyze(question: str) -> QuestionAnalysis:
     norm = compact(question)
     lowered = question.lower()
+    fields = _fields_asked(question, norm, lowered)
     return QuestionAnalysis(
         text=question,
         wants_list=bool(_LIST.search(norm) or _LIST.search(lowered)),
         wants_quantity=bool(_QUANTITY.search(norm) or _QUANTITY.search(lowered)),
         wants_money=bool(_MONEY.search(norm) or _MONEY.search(lowered)),
-        metadata_fields=_fields_asked(question, norm, lowered),
+        metadata_fields=fields,
+        worded_fields=fields,
         places=mentioned_places(asked_part(question)),
         designated=designated_places(asked_part(question)),
         scopes=tuple(
             dict.fromkeys([*scope_levels(asked_part(question)), *_bare_levels(asked_part(question))])
         ),
         designated_scopes=tuple(dict.fromkeys(_designated_scopes(asked_part(question)))),
-        answer_types=_answer_types(question),
+        answer_types=_answer_types(question, fields),
         years=tuple(int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", compact(asked_part(question)))),
         ordinal=_ordinal(norm),
         looks_like_follow_up=bool(_FOLLOW_UP.search(norm) or _FOLLOW_UP.search(lowered)) or len(norm) <= 6,

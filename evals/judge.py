@@ -73,7 +73,10 @@ class LLMJudge:
             )
         passages = []
         for c in result.citations:
-            text = (self.passage_text(c["doc_id"], c["start"]) if self.passage_text else "") or c["quote"]
+            located = ""
+            if self.passage_text is not None and c.get("source", "text") == "text":
+                located = self.passage_text(c["doc_id"], c["start"])
+            text = located or c["quote"]
             passages.append(f"[{c['n']}] {text}")
         numbered = "\n".join(f"{i}. {s}" for i, s in enumerate(statements, 1))
         messages = [

@@ -140,7 +140,10 @@ def score_item(
     forbidden = [f for f in item.expect_none if contains_any(answer.answer, [f])]
     reasons += [f"contains forbidden {f!r}" for f in forbidden]
 
-    passages = [_passage_text(snapshot, c.doc_id, c.start) or c.quote for c in answer.citations]
+    passages = [
+        (_passage_text(snapshot, c.doc_id, c.start) if c.source == "text" else "") or c.quote
+        for c in answer.citations
+    ]
     hits = sum(
         1
         for c, passage in zip(answer.citations, passages, strict=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -377,8 +377,13 @@ class ExtractiveAnswerer:
                 *analysis.metadata_fields,
                 *(["period"] if "status" in analysis.metadata_fields else []),
             ]
+            chunks = snapshot.chunks_of(doc_id)
             for field_name in dict.fromkeys(wanted):
                 unit = _metadata_unit(field_name, summary, units)
+                if unit is None and chunks and field_name in analysis.worded_fields:
+                    # a field only the document's header gives (a fragment without its 落款): cite the header,
+                    # when the question's words ask for it (a field read by meaning alone may be a misreading)
+                    unit = _header_unit(field_name, summary, analysis, chunks[0])
                 if unit is not None and unit not in found:
                     found.append(unit)
             missing = _missing_header_field(analysis, summary)
@@ -438,6 +443,47 @@ def _missing_header_field(analysis: QuestionAnalysis, summary: dict[str, str]) -
         if name in DATE_FIELDS and _year_only(value) and _DAY_ASKED.search(analysis.text):
             return f"本库收录的该文件只标注了年份（{str(value).strip().rstrip('年')}年），没有具体日期"
     return None
+
+
+# the header fields a document's front matter (or the fields read from its text) can answer with, by their label
+HEADER_LABELS = {
+    "title": "标题",
+    "issuer": "发文机关",
+    "doc_number": "文号",
+    "published": "发布日期",
+    "effective": "施行日期",
+    "period": "执行期",
+    "status": "时效性（发布时）",
+}
+_SUMMARY_KEYS = {"status": "status_as_published"}
+HEADER_SECTION = "文件信息"
+
+
+def _header_unit(
+    field_name: str, summary: dict[str, str], analysis: QuestionAnalysis, template: Chunk
+) -> Unit | None:
+    """The field as the document's header states it ("发文机关：江苏省人民政府办公厅"), cited as the header, for a
+    field the body does not write; None when the header lacks it or gives less than is asked (a year for a day)."""
+    label = HEADER_LABELS.get(field_name)
+    value = str(summary.get(_SUMMARY_KEYS.get(field_name, field_name)) or "").strip()
+    if label is None or not value:
+        return None
+    if field_name in DATE_FIELDS and _year_only(value) and _DAY_ASKED.search(analysis.text):
+        return None
+    text = f"{label}：{value}"
+    chunk = replace(
+        template,
+        chunk_id=f"{template.doc_id}#header",
+        section_parts=(HEADER_SECTION,),
+        start=0,
+        end=0,
+        text=text,
+        token_count=0,
+        ordinal=-1,
+        is_heading_only=False,
+        extra={"source": "header"},
+    )
+    return Unit(chunk=chunk, start=0, end=0, text=text, is_heading=False)
 
 
 def _year_only(value: str) -> bool:

@@ -255,7 +255,7 @@ def citation_line(citation: Citation, link: CitationLink | None = None) -> Line:
         line.append(Piece(f" {citation.doc_number}"))
     if citation.section_path:
         line.append(Piece(f" · {citation.section_path}", "italic"))
-    if link is not None:
+    if link is not None and citation.source == "text":  # a header field has no place in the text to show
         line.extend([Piece(" "), Piece("查看原文", url=link(citation))])
     return line
 

@@ -397,3 +397,37 @@ def test_documents_asked_about_together(question: str, count: int | None) -> Non
 )
 def test_english_ways_to_ask_for_a_document_number(question: str) -> None:
     assert analyze(question).metadata_fields == ("doc_number",)
+
+
+@pytest.mark.parametrize(
+    ("question", "fields"),
+    [
+        # the agent noun of a verb of issuing is the issuer, whatever its noun
+        ("江苏这份意见的发文单位是哪个？", ("issuer",)),
+        ("苏州计划的制发机关叫什么？", ("issuer",)),
+        ("这份通知的出台部门是谁？", ("issuer",)),
+        # the body asked beside the time it issued the document
+        ("江苏数字经济办法是哪个部门、哪一年发布的？", ("issuer", "published")),
+        ("这份方案由什么机关于哪年印发？", ("issuer", "published")),
+        # the year a document was issued, not the year of a target
+        ("苏州那份计划是哪一年印发的？", ("published",)),
+        ("Which office issued the Suzhou notice, and in what year?", ("issuer", "published")),
+        ("苏州计划要求哪年建成算力中心？", ()),
+        ("Which year will the Suzhou data centre be finished?", ()),
+    ],
+)
+def test_issuer_and_year_of_issue(question: str, fields: tuple[str, ...]) -> None:
+    assert analyze(question).metadata_fields == fields
+
+
+@pytest.mark.parametrize(
+    ("question", "department"),
+    [
+        ("江苏这份意见是哪个部门发的？", False),  # the department that issued it: the issuer
+        ("江苏意见是哪个部门、哪一年发布的？", False),
+        ("算力中心建设由哪个部门负责？", True),  # a department charged with a task
+        ("数据共享平台的牵头单位是哪个部门？", True),
+    ],
+)
+def test_the_department_that_issued_a_document_is_its_issuer(question: str, department: bool) -> None:
+    assert ("department" in analyze(question).answer_types) is department

@@ -25,6 +25,7 @@ def test_quotes_are_the_original_text_at_their_offsets(service: AssistantService
     assert not answer.refused and "11.2" in answer.answer
     text = built_library.live.current().document_text("shandong-new-infra-2020")
     for citation in answer.citations:
+        assert citation.source == "text"
         doc_text = built_library.live.current().document_text(citation.doc_id)
         assert doc_text[citation.start : citation.end] == citation.quote
     assert any("萬" in c.quote for c in answer.citations)  # traditional original quoted back, not converted

@@ -183,3 +183,22 @@ def test_example_questions_come_from_the_library() -> None:
     many = [{"title": f"第{i}号文件"} for i in range(300)]
     text = "".join(p.text for para in start_paragraphs(many, sources_hint="") for line in para for p in line)
     assert "共300份文件" in text and "第299号文件" not in text
+
+
+def test_a_header_field_has_no_link_into_the_text() -> None:
+    header = (
+        _answer("x")
+        .citations[0]
+        .model_copy(
+            update={
+                "source": "header",
+                "section_path": "文件信息",
+                "quote": "发文机关：某市人民政府",
+                "start": 0,
+                "end": 0,
+            }
+        )
+    )
+    line = rendering.citation_line(header, link=lambda c: f"https://p.example/#cite={c.doc_id}")
+    rendered = MarkdownMarkup(italics=True).render_line(line)
+    assert "文件信息" in rendered and "查看原文" not in rendered
