@@ -8,10 +8,12 @@ the Suzhou document). Nothing here names a place: they come from each document (
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.question import QuestionAnalysis
+from bot.question import QuestionAnalysis, analyze, asked_part, compares, place_names
 from retrieval.index import IndexSnapshot
 from retrieval.metadata import DOCUMENT_KINDS
 from retrieval.normalize import compact, to_simplified
@@ -109,3 +111,106 @@ def _of_the_kind_named(documents: frozenset[str], question: str, snapshot: Index
 def documents_per_place(analysis: QuestionAnalysis, snapshot: IndexSnapshot) -> list[frozenset[str]]:
     """For a question naming several places or levels (a comparison), each one's documents, in question order."""
     return document_groups(analysis, snapshot)
+
+
+# a name of a document in a question: up to DESIGNATION_CHARS characters before a kind of document ("省新基建方案",
+# "苏州的数字经济行动计划"), within one clause and one coordinated member ("A和B" names two documents)
+DESIGNATION_CHARS = 12
+_MEMBER = re.compile(r"[，,。；;：:？?！!、()（）《》“”「」\"]|以及|和|与|及|跟|同")
+_KIND_WORD = re.compile("|".join(_KIND_NAMES))
+# a preposition or particle does not open a name ("对省方案", "里的计划")
+_NOT_A_NAME_START = frozenset("在对把将从按据于向给让被由的里中")
+# what may stand between two coordinated names ("A和B", "A、B", "A里和B", "《A》和《B》")
+_COORDINATION = re.compile(r"^[》”」\"]?(?:的|里|中)?(?:以及|和|与|及|跟|同|、)[《“「\"]?$")
+
+
+@dataclass(frozen=True)
+class Designation:
+    text: str
+    start: int
+    end: int
+    documents: frozenset[str]
+
+
+def designated_documents(question: str, snapshot: IndexSnapshot) -> list[Designation]:
+    """The names of documents the question writes, each with the library's documents it can mean: those whose
+    title is of the kind it names, of the place or level it names, and that share most of its other words with the
+    name ("省指导意见" → the province's guiding opinions, "省新基建方案" → the province's plan). A name that gives
+    neither a place, a level nor a word of any title is no name (a "方法" is not a 法)."""
+    norm = compact(to_simplified(asked_part(question)))
+    found: list[Designation] = []
+    offset = 0
+    for member in _MEMBER.split(norm):
+        at = norm.find(member, offset)
+        offset = at + len(member)
+        previous = 0
+        for kind in _KIND_WORD.finditer(member):
+            # the longest name before the kind that still means some document ("青岛在省指导意见" → "省指导意见")
+            named: Designation | None = None
+            for start in range(kind.start(), max(previous, kind.start() - DESIGNATION_CHARS) - 1, -1):
+                if member[start] in _NOT_A_NAME_START:
+                    continue
+                documents = _documents_named(member[start : kind.end()], snapshot)
+                if documents:
+                    named = Designation(member[start : kind.end()], at + start, at + kind.end(), documents)
+            if named is not None:
+                found.append(named)
+            previous = kind.end()
+    return found
+
+
+def coordinated(question: str, designations: Sequence[Designation]) -> bool:
+    """Two of the names stand side by side, joined by 和/与/及/、 ("省方案和淄博计划…"): the question is asked
+    of each."""
+    norm = compact(to_simplified(asked_part(question)))
+    return any(
+        a.documents != b.documents and _COORDINATION.match(norm[a.end : b.start])
+        for a, b in itertools.pairwise(designations)
+    )
+
+
+def _documents_named(name: str, snapshot: IndexSnapshot) -> frozenset[str]:
+    kind = next((k for k in _KIND_NAMES if name.endswith(k)), "")
+    analysis = analyze(name)
+    places = [compact(p) for p in analysis.places]
+    levels = analysis.scopes
+    rest = name[: len(name) - len(kind)]
+    for place in place_names(name):
+        rest = rest.replace(compact(to_simplified(place)), "")
+    words = {rest[i : i + 2] for i in range(len(rest) - 1)} - {"省里", "市里", "全省", "全市"}
+    scored: dict[str, int] = {}
+    for doc_id, entry in snapshot.documents.items():
+        summary = entry.get("summary", {})
+        title = compact(to_simplified(str(summary.get("title", ""))))
+        if not kind or kind not in title:
+            continue
+        if places and not {compact(p) for p in summary.get("places") or ()} & set(places):
+            continue
+        if levels and summary.get("jurisdiction") not in levels:
+            continue
+        scored[doc_id] = sum(w in title for w in words)
+    best = max(scored.values(), default=0)
+    if not scored or (best == 0 and not places and not levels):
+        return frozenset()
+    return frozenset(d for d, score in scored.items() if score == best)
+
+
+def named_document_groups(question: str, snapshot: IndexSnapshot) -> list[frozenset[str]]:
+    """The documents of each name the question writes, in order, when it names two or more different ones side by
+    side or asks of each ("省方案和苏州计划…", "…分别…"); otherwise none."""
+    names = designated_documents(question, snapshot)
+    groups = list(dict.fromkeys(n.documents for n in names))
+    return groups if len(groups) > 1 and (compares(question) or coordinated(question, names)) else []
+
+
+def question_of_group(question: str, group: frozenset[str], snapshot: IndexSnapshot) -> str:
+    """The question as asked of one group of the documents it names, which a filter then chooses: the other
+    groups' names left out ("省指导意见和苏州计划对无锡分别…" asked of the guiding opinions reads "省指导意见和对无锡
+    分别…"); their words are not what this group's passages must contain."""
+    others = [n for n in designated_documents(question, snapshot) if not n.documents & group]
+    if not others:
+        return question
+    text = question if all(n.text in question for n in others) else compact(to_simplified(question))
+    for name in others:
+        text = text.replace(name.text, "")
+    return text

@@ -17,7 +17,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer import REFUSAL_SENTENCE, AnswerEvent, Citation, Turn, Usage
 from bot.answerers.extractive import Draft, ExtractiveAnswerer
-from bot.attribution import attributed_documents, document_groups
+from bot.attribution import attributed_documents, document_groups, named_document_groups, question_of_group
 from bot.compound import heading, question_parts, renumber
 from bot.condense import Condensed, condense
 from bot.evidence import Unit, UnitVectors, corpus_letters, corpus_text, latest_year, letters, term_weights
@@ -135,18 +135,25 @@ class AnswerChain:
             return self._merged(state, [(heading(i), p, None) for i, p in enumerate(parts)], True)
         groups = [] if state.history or state.filters else self._document_groups(state.question)
         if len(groups) > 1:
-            jobs = [(None, state.question, {"doc_id": sorted(g)}) for g in groups]
+            jobs = [(None, asked, {"doc_id": sorted(g)}) for g, asked in groups]
             return self._merged(state, jobs, False)
         return self.runnable.invoke(state)
 
-    def _document_groups(self, question: str) -> list[frozenset[str]]:
-        if not compares(question):
-            # "苏州计划引用了哪份江苏省文件": two places, but one document is what the question is about
-            return []
+    def _document_groups(self, question: str) -> list[tuple[frozenset[str], str]]:
+        """The groups of documents a question is asked of in turn, each with the question as asked of it (the
+        names of the other groups' documents left out: their words are not what this group must contain)."""
         analysis = analyze(question)
         if analysis.metadata_fields:
             return []  # the metadata answerer reads each named document's fields itself
-        return document_groups(analysis, self.library.live.current())
+        snapshot = self.library.live.current()
+        # "省方案和苏州计划都…": the documents named side by side, whether or not the question says 分别
+        named = named_document_groups(question, snapshot)
+        if named:
+            return [(group, question_of_group(question, group, snapshot)) for group in named]
+        if not compares(question):
+            # "苏州计划引用了哪份江苏省文件": two places, but one document is what the question is about
+            return []
+        return [(group, question) for group in document_groups(analysis, snapshot)]
 
     def _merged(
         self,
@@ -281,6 +288,10 @@ class AnswerChain:
         passages = _attribute(
             result.passages, state.own_analysis, state.snapshot, state.condensed, state.standalone_analysis
         )
+        if not passages and state.filters and state.filters.get("doc_id"):
+            # the documents were chosen (one group of a comparison, or by the caller): a place the question names
+            # elsewhere ("济南和青岛在江苏方案和苏州计划里…") does not take them away
+            passages = list(result.passages)
         state.passages = passages[: state.top_k]
         state.notices.extend(result.notices)
         state.timings_ms["retrieve"] = elapsed_ms(started)
