@@ -471,6 +471,27 @@ def documents_together(question: str) -> int | None:
     return None
 
 
+# a counted set a question refers to: a number (of at most three digits, or in Chinese numerals) and a measure word
+# ("那15个5G产业园", "培育的10个集群", "三类设施"); "11.2万个" and "2022年" are no such count
+_COUNTED = re.compile(
+    r"(?<![\d.万亿])(\d{1,3}|[两二三四五六七八九十]+)\s*(?:个|项|条|类|种|座|家|所|处|大类|大|方面)"
+)
+
+
+def counts_in(text: str, digits_only: bool = False) -> list[int]:
+    """The counts of things a text writes ("建设15个产业园" → [15], "三类设施" → [3]; with `digits_only`, those
+    written in digits)."""
+    found = []
+    for match in _COUNTED.finditer(compact(to_simplified(text))):
+        token = match.group(1)
+        if digits_only and not token.isdigit():
+            continue
+        number = int(token) if token.isdigit() else (2 if token == "两" else _ordinal_number(token))
+        if number:
+            found.append(number)
+    return found
+
+
 def _items_asked(norm: str, lowered: str) -> int | None:
     """How many items a list question asks for ("是哪四个", "哪三类", "which two"), or None."""
     match = _ITEMS_ASKED.search(norm)

@@ -31,6 +31,7 @@ from bot.question import (
     QuestionAnalysis,
     asked_part,
     cloze_contexts,
+    counts_in,
     documents_together,
     named_bodies,
     quoted_phrases,
@@ -172,6 +173,10 @@ class ExtractiveAnswerer:
         missing = _bodies_not_named(question, draft.units, snapshot)
         if missing:
             return Draft(refusal_reason=f"文件中没有提到{missing[0]}")
+        unnamed = _count_not_enumerated(question, analysis, draft)
+        if unnamed:
+            # "那15个产业园具体是哪些": the document gives how many, not which
+            return Draft(refusal_reason=f"文件只给出了数量（{unnamed}个），没有逐一列出")
         for kind in analysis.answer_types:
             if not any(ANSWER_TYPE_EVIDENCE[kind].search(u.compact) for u in draft.units):
                 return Draft(refusal_reason=f"文件中没有给出所问的{ANSWER_TYPE_NAMES[kind]}")
@@ -522,6 +527,28 @@ def _metadata_unit(field_name: str, summary: dict[str, str], units: Sequence[Uni
     if field_name in ("published", "effective"):
         return next((u for u in units if _DATE.search(u.text) and len(u.text) < 40), None)
     return None
+
+
+MIN_NAMED = 3  # a count from which "which are they" asks for names the answer must list
+_CLAUSE_SPLIT = re.compile(r"[，,。；;：:！!？?\n]")
+
+
+def _count_not_enumerated(question: str, analysis: QuestionAnalysis, draft: Draft) -> int | None:
+    """The count a list question refers to ("那15个产业园具体是哪些？") when the answer only restates it: its
+    sentences write the number but list fewer than that many items (none of its clauses enumerates them)."""
+    if not analysis.wants_list or not draft.units:
+        return None
+    # a target written in digits ("培育10个集群"); a set written in Chinese numerals ("三大行动", "四个方面") names
+    # categories that a document lists in its sections or headings, which the clause check below cannot see
+    asked = [n for n in counts_in(asked_part(question), digits_only=True) if n >= MIN_NAMED]
+    if not asked:
+        return None
+    stated = {n for u in draft.units for n in counts_in(u.text)}
+    listed = max(
+        [len(draft.list_items)]
+        + [c.count("、") + 1 for u in draft.units for c in _CLAUSE_SPLIT.split(to_simplified(u.text))]
+    )
+    return next((n for n in asked if n in stated and listed < n), None)
 
 
 # documents answered for a question about "these documents" (in a bigger library, those retrieved first)
