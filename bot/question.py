@@ -62,7 +62,7 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
         r"offices|government) (?:issued|published|released)"
     ),
     "published": re.compile(
-        r"when was .*published|发布得?更早|哪个先发布|先后|公布日期|印发日期|发布日期|发文日期|成文日期|哪天|哪一天|什么时候(?:印发|发布|公布|出台)|何时(?:印发|发布|出台)|什么日期|几月几[日号]|哪月哪[日号天]|when was .*(?:issued|published)|what date|on what date|"
+        r"when was .*published|发布得?更早|哪个先发布|先后|公布日期|印发日期|发布日期|发文日期|成文日期|哪天|哪一天|什么时候(?:印发|发布|公布|出台|发的|发出)|何时(?:印发|发布|出台)|什么日期|几月几[日号]|哪月哪[日号天]|when was .*(?:issued|published)|what date|on what date|"
         # the year a document was published ("哪一年印发的", "issued …, and in what year"), not the year of a target
         r"哪一?年(?:份)?(?:印发|发布|公布|出台|制定|发的|发出)|(?:issued|published|released)\b[^?]{0,80}\bin (?:what|which) year"
     ),
@@ -70,10 +70,11 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
         r"施行日期|(?:开始|何时|什么时候|哪天|哪一天|起)(?:施行|实施|生效)|生效|实施日期|effective date|take effect"
     ),
     "level": re.compile(
-        r"效力等级|效力级别|文件级别|什么性质的文件|level of authority|effect level|legal effect"
+        r"效力等级|效力级别|文件级别|什么性质的文件|什么(?:级别|层级)的(?:文件|政策)|level of authority|effect level|legal effect"
     ),
     "status": re.compile(
-        r"时效性|还有效|仍然有效|是否有效|现行有效|失效|过期|still valid|still in force|still effective"
+        r"时效性|还有效|仍然有效|是否有效|现行有效|失效|过期|(?:现在|目前|如今)?(?:还|仍然?)(?:管用|适用|算数)|"
+        r"still valid|still in force|still effective"
     ),
     "topic": re.compile(r"主题分类"),
     # "叫什么名字" asks for a title only when a document is what is named ("这份计划叫什么名字", not "算力中心叫什么名字")
@@ -395,17 +396,36 @@ def _fields_asked(question: str, norm: str, lowered: str) -> tuple[str, ...]:
     return fields if names_a_document else tuple(f for f in fields if f not in _TIME_FIELDS)
 
 
+# the spoken forms of the language's question words, read as the written ones before the patterns above
+# ("啥时候发的" is "什么时候发的", "咋申请" is "怎么申请", "有…没？" is "有…吗？"): a closed class of words
+_SPOKEN = (
+    (re.compile(r"多会儿|哪会儿"), "什么时候"),
+    (re.compile(r"啥"), "什么"),
+    (re.compile(r"咋"), "怎么"),
+    (re.compile(r"(?<=[\u4e00-\u9fff])没(?:有)?(?=[？?]|$)"), "吗"),
+)
+
+
+def written_form(question: str) -> str:
+    """The question with spoken question words in their written form (what the patterns read)."""
+    for pattern, written in _SPOKEN:
+        question = pattern.sub(written, question)
+    return question
+
+
 def fields_asked(question: str) -> tuple[str, ...]:
     """The document fields a question's words ask for."""
+    question = written_form(question)
     return _fields_asked(question, compact(question), question.lower())
 
 
 def analyze(question: str) -> QuestionAnalysis:
+    original, question = question, written_form(question)
     norm = compact(question)
     lowered = question.lower()
     fields = _fields_asked(question, norm, lowered)
     return QuestionAnalysis(
-        text=question,
+        text=original,
         wants_list=bool(_LIST.search(norm) or _LIST.search(lowered)),
         wants_quantity=bool(_QUANTITY.search(norm) or _QUANTITY.search(lowered)),
         wants_money=bool(_MONEY.search(norm) or _MONEY.search(lowered)),

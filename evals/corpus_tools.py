@@ -73,6 +73,18 @@ def text_units(corpus_dir: Path) -> list[TextUnit]:
     return units
 
 
+def header_texts(corpus_dir: Path) -> list[str]:
+    """The front matter of every text document of a corpus (in `reference_form`): fields the answerer may quote
+    (a document's 文号, issuer, date) that no removal of body units takes away."""
+    headers = []
+    for path in corpus_files(corpus_dir):
+        if path.suffix.lower() in TEXT_SUFFIXES:
+            header, _ = split_front_matter(path.read_text(encoding="utf-8-sig"))
+            if header:
+                headers.append(reference_form(header))
+    return headers
+
+
 def units_holding(units: Sequence[TextUnit], reference: str) -> list[TextUnit]:
     """Every unit (or run of up to MAX_UNITS_PER_REFERENCE neighbouring units of one file) whose text holds
     the reference in `reference_form`; all occurrences in the corpus, so that none is left to answer from."""

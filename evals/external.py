@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
-from evals.corpus_tools import text_units, units_holding, write_plain_files, write_without_units
+from evals.corpus_tools import header_texts, text_units, units_holding, write_plain_files, write_without_units
+from evals.metrics import reference_form
 from evals.qa_eval import EVAL_DATE
 from evals.reference import (
     VERBATIM_FIELD,
@@ -124,11 +125,15 @@ def choose_evidence_items(
 ) -> tuple[list[tuple[ReferenceItem, list[Any]]], int]:
     """(up to n items with the units holding their reference, number eligible): answerable items whose
     reference is verbatim in the corpus (found in 1–MAX_EVIDENCE_UNITS units, and not marked
-    `answer_verbatim_in_corpus: false`), sampled with a seeded generator, in dataset order."""
+    `answer_verbatim_in_corpus: false`, and not held in a document's front matter, which stays: the answerer
+    quotes a header field its text lacks), sampled with a seeded generator, in dataset order."""
     units = text_units(corpus_dir)
+    headers = header_texts(corpus_dir)
     eligible = []
     for item in items:
         if not item.answerable or item.extra.get(VERBATIM_FIELD) is False:
+            continue
+        if any(reference_form(item.answer) in header for header in headers):
             continue
         holding = units_holding(units, item.answer)
         if 1 <= len(holding) <= MAX_EVIDENCE_UNITS:

@@ -12,6 +12,7 @@ from bot.question import (
     mentioned_places,
     place_names,
     quoted_phrases,
+    written_form,
 )
 
 
@@ -431,3 +432,32 @@ def test_issuer_and_year_of_issue(question: str, fields: tuple[str, ...]) -> Non
 )
 def test_the_department_that_issued_a_document_is_its_issuer(question: str, department: bool) -> None:
     assert ("department" in analyze(question).answer_types) is department
+
+
+@pytest.mark.parametrize(
+    ("question", "written"),
+    [
+        ("苏州计划啥时候发的？", "苏州计划什么时候发的？"),
+        ("这份方案咋申请？", "这份方案怎么申请？"),
+        ("江苏意见多会儿出台的？", "江苏意见什么时候出台的？"),
+        ("数据中心有啥优惠政策没？", "数据中心有什么优惠政策吗？"),
+        ("没有补贴的项目怎么办？", "没有补贴的项目怎么办？"),  # 没 inside a sentence is no question particle
+    ],
+)
+def test_spoken_question_words_are_read_as_written(question: str, written: str) -> None:
+    assert written_form(question) == written
+
+
+@pytest.mark.parametrize(
+    ("question", "fields"),
+    [
+        ("苏州计划和江苏方案啥时候发的？", ("published",)),
+        ("苏州那个计划算啥级别的文件？", ("level",)),
+        ("江苏那份方案现在还管用吗？", ("status",)),
+        ("这份通知目前仍然适用吗？", ("status",)),
+        ("苏州计划要建啥级别的数据中心？", ()),  # the level of a data centre, not of the document
+    ],
+)
+def test_spoken_ways_to_ask_for_document_fields(question: str, fields: tuple[str, ...]) -> None:
+    assert analyze(question).metadata_fields == fields
+    assert analyze(question).text == question  # the question itself is kept as asked

@@ -174,6 +174,20 @@ def test_evidence_items_are_chosen_deterministically(tmp_path: Path) -> None:
     assert [i.id for i, _ in everything] == ["a", "b", "f"]
 
 
+def test_an_answer_the_front_matter_holds_is_not_removable(tmp_path: Path) -> None:
+    corpus = _corpus(tmp_path)
+    # the title is in the front matter as well as in the text: removing the text leaves the header to quote
+    (corpus / "law.md").write_text(LAW.replace("第一条 为了", "测试法\n第一条 为了"), encoding="utf-8")
+    rows = [
+        {"id": "t", "question": "q", "answer": "测试法"},
+        {"id": "a", "question": "q", "answer": "二十个工作日"},
+    ]
+    path = tmp_path / "ref.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    chosen, eligible = choose_evidence_items(load_reference(path), corpus, 10, seed=1)
+    assert eligible == 1 and [i.id for i, _ in chosen] == ["a"]
+
+
 # -- policybot eval --corpus, end to end -----------------------------------------------------------------
 TINY = {
     "rules.txt": "示范园区管理办法\n\n第一条 为了规范示范园区的管理，制定本办法。\n"
