@@ -19,7 +19,7 @@ from retrieval.bilingual import chinese_terms
 from retrieval.chunking import Chunk, heading_label, heading_level
 from retrieval.embeddings import SIMILARITY_DECIMALS
 from retrieval.index import IndexSnapshot
-from retrieval.lexical import SYNONYMS, english_terms, tokenize
+from retrieval.lexical import SYNONYMS, english_terms, general_rarity, tokenize
 from retrieval.normalize import compact
 
 log = logging.getLogger(__name__)
@@ -225,7 +225,11 @@ class TermWeights:
     generic: frozenset[str] = GENERIC_TERMS
 
     def weight(self, term: str) -> float:
-        return self.idf.get(term, self.default)
+        """The term's IDF over the library's passages; for a word the library never writes, the highest weight
+        scaled by how rare the word is in the language: an everyday word the library lacks ("安排", "希望")
+        is how a question is put, a rare one ("用能") what it is about."""
+        known = self.idf.get(term)
+        return known if known is not None else self.default * general_rarity(term)
 
 
 _WEIGHTS_BY_VERSION: dict[str, TermWeights] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import math
 import re
 import threading
 from collections.abc import Sequence
@@ -209,6 +210,23 @@ def words(text: str) -> list[str]:
     """The words of a text as jieba reads it (precise mode, policy terms included), not normalised."""
     with _jieba_lock:
         return [w for w in _tokenizer().cut(text) if w.strip()]
+
+
+# how rare a word is in general Chinese, from the frequencies of jieba's dictionary (a general corpus, not this
+# library): at or below EVERYDAY_IDF a word is an everyday one ("安排", "希望"), from RARE_IDF on a rare or unlisted
+# one ("用能", "区块链")
+EVERYDAY_IDF = 8.0
+RARE_IDF = 12.0
+MIN_RARITY = 0.5
+
+
+def general_rarity(word: str) -> float:
+    """Between MIN_RARITY (an everyday word of the language) and 1 (a word the dictionary rarely sees or lacks)."""
+    with _jieba_lock:
+        tokenizer = _tokenizer()
+        frequency, total = tokenizer.FREQ.get(word, 0), tokenizer.total
+    idf = math.log(total / (frequency + 1))
+    return min(1.0, max(MIN_RARITY, (idf - EVERYDAY_IDF) / (RARE_IDF - EVERYDAY_IDF)))
 
 
 def search_words(text: str) -> list[str]:

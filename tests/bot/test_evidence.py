@@ -9,6 +9,7 @@ import numpy as np
 
 from bot.evidence import (
     SENTENCE_VECTORS_FILE,
+    TermWeights,
     UnitVectors,
     cloze_match,
     salient_terms,
@@ -16,6 +17,7 @@ from bot.evidence import (
     units_of,
 )
 from retrieval.chunking import Chunk
+from retrieval.lexical import MIN_RARITY
 from retrieval.library import PolicyLibrary
 
 
@@ -154,3 +156,10 @@ def test_a_period_in_a_cited_title_is_not_the_document_s_own() -> None:
     from bot.answerers.extractive import _own_words
 
     assert _own_words("为落实《数字江苏发展规划(2018-2022年)》,提出如下意见。") == "为落实《》,提出如下意见。"
+
+
+def test_a_word_the_library_lacks_weighs_by_its_rarity_in_the_language() -> None:
+    weights = TermWeights({"数据中心": 2.0}, default=4.0)
+    assert weights.weight("数据中心") == 2.0  # a word the library writes: its IDF over the passages
+    assert weights.weight("用能") == 4.0  # a rare word the library lacks: what the question is about
+    assert weights.weight("安排") == 4.0 * MIN_RARITY  # an everyday one: how the question is put

@@ -65,3 +65,14 @@ def test_a_synonym_stays_one_word_so_that_it_applies() -> None:
     # jieba alone cuts 老基建 into 老 / 基建 and 微机电系统 into three words: the synonym would never fire
     assert lexical.tokenize("老基建怎么办", search_mode=False)[:2] == ["老基建", "传统基础设施"]
     assert "mems" in lexical.tokenize("微机电系统研发平台", search_mode=False)
+
+
+@pytest.mark.parametrize(
+    ("everyday", "rare"),
+    [("安排", "用能"), ("希望", "区块链"), ("处于", "氢能"), ("准备", "能效")],
+)
+def test_everyday_words_are_less_rare_than_field_words(everyday: str, rare: str) -> None:
+    # the frequencies are jieba's dictionary's (a general corpus), not this library's
+    assert lexical.general_rarity(everyday) == lexical.MIN_RARITY
+    assert lexical.general_rarity(rare) > 0.8
+    assert lexical.MIN_RARITY <= lexical.general_rarity("定位") <= 1.0
