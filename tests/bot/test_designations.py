@@ -9,19 +9,16 @@ import pytest
 from bot.attribution import coordinated, designated_documents, named_document_groups, question_of_group
 from bot.service import AssistantService
 from retrieval.embeddings import E5Embeddings
-from tests.support.libraries import service_over
+from tests.support.libraries import JIANGSU_PLAN_NOTICE, SUZHOU_PLAN_NOTICE, service_over
 
-PROVINCE_PLAN = """江苏省人民政府关于印发江苏省新型基础设施建设行动方案(2024-2026年)的通知
-苏政发〔2024〕15号
-各设区市人民政府，省各委办厅局：
-现将《江苏省新型基础设施建设行动方案(2024-2026年)》印发给你们，请认真组织实施。
-江苏省人民政府
-2024年1月10日
-一、行动目标
+PROVINCE_PLAN = (
+    JIANGSU_PLAN_NOTICE
+    + """一、行动目标
 到2026年，全省建成5G基站30万个，数据中心机架规模达到60万架。
 二、重点行动
 (一)布局算力枢纽。支持南京建设算力枢纽节点，打造长三角算力调度中心。
 """
+)
 PROVINCE_OPINIONS = """江苏省人民政府办公厅关于加快数字基础设施建设的指导意见
 苏政办发〔2023〕31号
 各设区市人民政府，省各委办厅局：
@@ -31,17 +28,14 @@ PROVINCE_OPINIONS = """江苏省人民政府办公厅关于加快数字基础设
 二、主要任务
 (一)提升骨干网络能力。支持无锡建设国家级互联网骨干直联点。
 """
-CITY_PLAN = """苏州市人民政府办公室关于印发苏州市新型基础设施建设行动计划(2024-2026年)的通知
-苏府办〔2024〕7号
-各市、区人民政府，市各委办局：
-《苏州市新型基础设施建设行动计划(2024-2026年)》已经市政府同意，现印发给你们，请认真贯彻落实。
-苏州市人民政府办公室
-2024年2月1日
-一、发展目标
+CITY_PLAN = (
+    SUZHOU_PLAN_NOTICE
+    + """一、发展目标
 到2026年，全市累计建成5G基站6.5万个，建成算力中心3个。
 二、重点任务
 (一)对接省级枢纽。主动承接南京算力枢纽外溢需求，与无锡共建算力调度平台。
 """
+)
 PLAN, OPINIONS, CITY = "province-plan", "province-opinions", "city-plan"
 
 

@@ -10,15 +10,11 @@ import pytest
 from bot.service import AssistantService
 from retrieval.embeddings import E5Embeddings
 from tests.support.answers import answered, refused
-from tests.support.libraries import service_over
+from tests.support.libraries import JIANGSU_PLAN_NOTICE, service_over
 
-PLAN = """江苏省人民政府关于印发江苏省新型基础设施建设行动方案(2024-2026年)的通知
-苏政发〔2024〕15号
-各设区市人民政府，省各委办厅局：
-现将《江苏省新型基础设施建设行动方案(2024-2026年)》印发给你们，请认真组织实施。
-江苏省人民政府
-2024年1月10日
-一、行动目标
+PLAN = (
+    JIANGSU_PLAN_NOTICE
+    + """一、行动目标
 到2026年，全省建成5G基站30万个，数据中心机架规模达到60万架。
 二、重点行动
 1.推进5G规模化应用。
@@ -27,6 +23,7 @@ PLAN = """江苏省人民政府关于印发江苏省新型基础设施建设行�
 支持南京、无锡建设算力枢纽节点，推动算力资源统筹调度。
 3.建设充电设施。
 """
+)
 
 
 @pytest.fixture(scope="module")

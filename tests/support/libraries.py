@@ -29,3 +29,20 @@ def service_over(root: Path, files: dict[str, str], e5: E5Embeddings) -> Assista
     )
     assert library.build().published
     return AssistantService(library, SqlSessionStore(root / "sessions.sqlite3"))
+
+
+# the head of a provincial and a city 通知 that publishes a plan, shared by the libraries the tests write
+JIANGSU_PLAN_NOTICE = """江苏省人民政府关于印发江苏省新型基础设施建设行动方案(2024-2026年)的通知
+苏政发〔2024〕15号
+各设区市人民政府，省各委办厅局：
+现将《江苏省新型基础设施建设行动方案(2024-2026年)》印发给你们，请认真组织实施。
+江苏省人民政府
+2024年1月10日
+"""
+SUZHOU_PLAN_NOTICE = """苏州市人民政府办公室关于印发苏州市新型基础设施建设行动计划(2024-2026年)的通知
+苏府办〔2024〕7号
+各市、区人民政府，市各委办局：
+《苏州市新型基础设施建设行动计划(2024-2026年)》已经市政府同意，现印发给你们，请认真贯彻落实。
+苏州市人民政府办公室
+2024年2月1日
+"""
