@@ -113,7 +113,7 @@ def documents_per_place(analysis: QuestionAnalysis, snapshot: IndexSnapshot) -> 
     return document_groups(analysis, snapshot)
 
 
-# a name of a document in a question: up to DESIGNATION_CHARS characters before a kind of document ("省新基建方案",
+# a name of a document in a question: up to DESIGNATION_CHARS characters before a kind of document ("省数字经济方案",
 # "苏州的数字经济行动计划"), within one clause and one coordinated member ("A和B" names two documents)
 DESIGNATION_CHARS = 12
 _MEMBER = re.compile(r"[，,。；;：:？?！!、()（）《》“”「」\"]|以及|和|与|及|跟|同")
@@ -135,7 +135,7 @@ class Designation:
 def designated_documents(question: str, snapshot: IndexSnapshot) -> list[Designation]:
     """The names of documents the question writes, each with the library's documents it can mean: those whose
     title is of the kind it names, of the place or level it names, and that share most of its other words with the
-    name ("省指导意见" → the province's guiding opinions, "省新基建方案" → the province's plan). A name that gives
+    name ("省实施意见" → the province's implementing opinions, "省数字经济方案" → the province's plan). A name that gives
     neither a place, a level nor a word of any title is no name (a "方法" is not a 法)."""
     norm = compact(to_simplified(asked_part(question)))
     found: list[Designation] = []
@@ -145,7 +145,7 @@ def designated_documents(question: str, snapshot: IndexSnapshot) -> list[Designa
         offset = at + len(member)
         previous = 0
         for kind in _KIND_WORD.finditer(member):
-            # the longest name before the kind that still means some document ("青岛在省指导意见" → "省指导意见")
+            # the longest name before the kind that still means some document ("无锡在省实施意见" → "省实施意见")
             named: Designation | None = None
             for start in range(kind.start(), max(previous, kind.start() - DESIGNATION_CHARS) - 1, -1):
                 if member[start] in _NOT_A_NAME_START:
@@ -169,26 +169,57 @@ def coordinated(question: str, designations: Sequence[Designation]) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class _Titled:
+    doc_id: str
+    title: str  # normalised
+    places: frozenset[str]
+    jurisdiction: str
+
+
+_TITLES: dict[str, dict[str, list[_Titled]]] = {}
+
+
+def _titles_by_kind(snapshot: IndexSnapshot) -> dict[str, list[_Titled]]:
+    """The documents of one index version whose title is of each kind, titles normalised once per version (a
+    question is resolved against hundreds of titles without normalising any of them again)."""
+    cached = _TITLES.get(snapshot.version)
+    if cached is not None:
+        return cached
+    by_kind: dict[str, list[_Titled]] = {}
+    for doc_id, entry in snapshot.documents.items():
+        summary = entry.get("summary", {})
+        titled = _Titled(
+            doc_id,
+            compact(to_simplified(str(summary.get("title", "")))),
+            frozenset(compact(p) for p in summary.get("places") or ()),
+            str(summary.get("jurisdiction") or ""),
+        )
+        for kind in _KIND_NAMES:
+            if kind in titled.title:
+                by_kind.setdefault(kind, []).append(titled)
+    _TITLES.clear()
+    _TITLES[snapshot.version] = by_kind
+    return by_kind
+
+
 def _documents_named(name: str, snapshot: IndexSnapshot) -> frozenset[str]:
     kind = next((k for k in _KIND_NAMES if name.endswith(k)), "")
+    candidates = _titles_by_kind(snapshot).get(kind, []) if kind else []
+    if not candidates:
+        return frozenset()
     analysis = analyze(name)
-    places = [compact(p) for p in analysis.places]
+    places = {compact(p) for p in analysis.places}
     levels = analysis.scopes
     rest = name[: len(name) - len(kind)]
     for place in place_names(name):
         rest = rest.replace(compact(to_simplified(place)), "")
     words = {rest[i : i + 2] for i in range(len(rest) - 1)} - {"省里", "市里", "全省", "全市"}
-    scored: dict[str, int] = {}
-    for doc_id, entry in snapshot.documents.items():
-        summary = entry.get("summary", {})
-        title = compact(to_simplified(str(summary.get("title", ""))))
-        if not kind or kind not in title:
-            continue
-        if places and not {compact(p) for p in summary.get("places") or ()} & set(places):
-            continue
-        if levels and summary.get("jurisdiction") not in levels:
-            continue
-        scored[doc_id] = sum(w in title for w in words)
+    scored = {
+        d.doc_id: sum(w in d.title for w in words)
+        for d in candidates
+        if (not places or d.places & places) and (not levels or d.jurisdiction in levels)
+    }
     best = max(scored.values(), default=0)
     if not scored or (best == 0 and not places and not levels):
         return frozenset()
@@ -205,7 +236,7 @@ def named_document_groups(question: str, snapshot: IndexSnapshot) -> list[frozen
 
 def question_of_group(question: str, group: frozenset[str], snapshot: IndexSnapshot) -> str:
     """The question as asked of one group of the documents it names, which a filter then chooses: the other
-    groups' names left out ("省指导意见和苏州计划对无锡分别…" asked of the guiding opinions reads "省指导意见和对无锡
+    groups' names left out ("省实施意见和苏州计划对无锡分别…" asked of the opinions reads "省实施意见和对无锡
     分别…"); their words are not what this group's passages must contain."""
     others = [n for n in designated_documents(question, snapshot) if not n.documents & group]
     if not others:

@@ -263,7 +263,7 @@ class AnswerChain:
 
     def _fields_by_meaning(self, question: str, known: tuple[str, ...]) -> tuple[str, ...]:
         """The fields the question asks for, by meaning, beside those its words gave (`known`).
-        A message that asks two short things at once ("发文单位是哪个？哪年发的？") gets each question's field,
+        A message that asks two short things at once ("印发机关是谁？哪年印发的？") gets each question's field,
         when every one of them asks for a field."""
         asked = [c for c in _QUESTION_MARK.split(question) if compact(c).strip("？?")]
         if not known:
