@@ -226,19 +226,18 @@ def _documents_named(name: str, snapshot: IndexSnapshot) -> frozenset[str]:
     return frozenset(d for d, score in scored.items() if score == best)
 
 
-def named_document_groups(question: str, snapshot: IndexSnapshot) -> list[frozenset[str]]:
-    """The documents of each name the question writes, in order, when it names two or more different ones side by
-    side or asks of each ("省方案和苏州计划…", "…分别…"); otherwise none."""
-    names = designated_documents(question, snapshot)
+def named_document_groups(question: str, names: Sequence[Designation]) -> list[frozenset[str]]:
+    """The documents of each name the question writes (`designated_documents`), in order, when it names two or
+    more different ones side by side or asks of each ("省方案和苏州计划…", "…分别…"); otherwise none."""
     groups = list(dict.fromkeys(n.documents for n in names))
     return groups if len(groups) > 1 and (compares(question) or coordinated(question, names)) else []
 
 
-def question_of_group(question: str, group: frozenset[str], snapshot: IndexSnapshot) -> str:
+def question_of_group(question: str, group: frozenset[str], names: Sequence[Designation]) -> str:
     """The question as asked of one group of the documents it names, which a filter then chooses: the other
     groups' names left out ("省实施意见和苏州计划对无锡分别…" asked of the opinions reads "省实施意见和对无锡
     分别…"); their words are not what this group's passages must contain."""
-    others = [n for n in designated_documents(question, snapshot) if not n.documents & group]
+    others = [n for n in names if not n.documents & group]
     if not others:
         return question
     text = question if all(n.text in question for n in others) else compact(to_simplified(question))

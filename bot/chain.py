@@ -17,7 +17,13 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer import REFUSAL_SENTENCE, AnswerEvent, Citation, Turn, Usage
 from bot.answerers.extractive import Draft, ExtractiveAnswerer
-from bot.attribution import attributed_documents, document_groups, named_document_groups, question_of_group
+from bot.attribution import (
+    attributed_documents,
+    designated_documents,
+    document_groups,
+    named_document_groups,
+    question_of_group,
+)
 from bot.compound import heading, question_parts, renumber
 from bot.condense import Condensed, condense
 from bot.evidence import Unit, UnitVectors, corpus_letters, corpus_text, latest_year, letters, term_weights
@@ -147,9 +153,10 @@ class AnswerChain:
             return []  # the metadata answerer reads each named document's fields itself
         snapshot = self.library.live.current()
         # "省方案和苏州计划都…": the documents named side by side, whether or not the question says 分别
-        named = named_document_groups(question, snapshot)
+        names = designated_documents(question, snapshot)
+        named = named_document_groups(question, names)
         if named:
-            return [(group, question_of_group(question, group, snapshot)) for group in named]
+            return [(group, question_of_group(question, group, names)) for group in named]
         if not compares(question):
             # "苏州计划引用了哪份江苏省文件": two places, but one document is what the question is about
             return []
@@ -249,30 +256,36 @@ class AnswerChain:
             return
         if not (analysis.places or analysis.scopes or points_at_a_document(state.standalone)):
             return  # a field of which document? ("What is the capital of …", "JSON文件怎么打开")
+        asked = [c for c in _QUESTION_MARK.split(state.standalone) if compact(c).strip("？?")]
+        worded = [fields_asked(c) for c in asked]
         try:
-            kinds = self._fields_by_meaning(state.standalone, analysis.metadata_fields)
+            kinds = self._fields_by_meaning(state.standalone, analysis.metadata_fields, asked, worded)
         except Exception:  # an embeddings endpoint that fails leaves the question to the words
             return
         if kinds:
-            worded = (f for c in _QUESTION_MARK.split(state.standalone) for f in fields_asked(c))
             state.analysis = replace(
                 analysis,
                 metadata_fields=kinds,
-                worded_fields=tuple(dict.fromkeys([*analysis.worded_fields, *worded])),
+                worded_fields=tuple(
+                    dict.fromkeys([*analysis.worded_fields, *(f for w in worded for f in w)])
+                ),
             )
 
-    def _fields_by_meaning(self, question: str, known: tuple[str, ...]) -> tuple[str, ...]:
-        """The fields the question asks for, by meaning, beside those its words gave (`known`).
-        A message that asks two short things at once ("印发机关是谁？哪年印发的？") gets each question's field,
-        when every one of them asks for a field."""
-        asked = [c for c in _QUESTION_MARK.split(question) if compact(c).strip("？?")]
+    def _fields_by_meaning(
+        self, question: str, known: tuple[str, ...], asked: list[str], worded: list[tuple[str, ...]]
+    ) -> tuple[str, ...]:
+        """The fields the question asks for, by meaning, beside those its words gave (`known`; `worded`, those of
+        each of its `asked` questions). A message that asks two short things at once ("印发机关是谁？哪年印发的？")
+        gets each question's field, when every one of them asks for a field."""
         if not known:
             kind = self.intents.kind(question)
             if kind is not None:
                 return (kind,)
         if len(asked) < 2:
             return known
-        kinds = [fields_asked(c) or ((k,) if (k := self.intents.kind(c)) else ()) for c in asked]
+        kinds = [
+            w or ((k,) if (k := self.intents.kind(c)) else ()) for c, w in zip(asked, worded, strict=True)
+        ]
         if not all(kinds):
             return known
         return tuple(dict.fromkeys([*known, *(k for found in kinds for k in found)]))

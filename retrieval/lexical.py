@@ -220,6 +220,7 @@ RARE_IDF = 12.0
 MIN_RARITY = 0.5
 
 
+@lru_cache(maxsize=65536)
 def general_rarity(word: str) -> float:
     """Between MIN_RARITY (an everyday word of the language) and 1 (a word the dictionary rarely sees or lacks)."""
     with _jieba_lock:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from bot.attribution import LibraryPlaces, documents_per_place, named_document_groups
+from bot.attribution import LibraryPlaces, designated_documents, documents_per_place, named_document_groups
 from bot.evidence import (
     ENUMERATION,
     GENERIC_TERMS,
@@ -566,7 +566,8 @@ def _documents_asked_about(
     if together is not None:
         wanted = min(together or len(snapshot.documents), MAX_TOGETHER)
         return list(dict.fromkeys([*ranked, *snapshot.documents]))[:wanted]
-    per_place = named_document_groups(analysis.text, snapshot) or documents_per_place(analysis, snapshot)
+    named = named_document_groups(analysis.text, designated_documents(analysis.text, snapshot))
+    per_place = named or documents_per_place(analysis, snapshot)
     if len(per_place) < 2:
         return ranked[:1]
     chosen: list[str] = []
