@@ -36,6 +36,7 @@ from bot.question import (
     QuestionAnalysis,
     analyze,
     asked_part,
+    asks_in_words,
     compares,
     fields_asked,
     place_names,
@@ -233,6 +234,18 @@ class AnswerChain:
         if state.condensed.standalone != state.question:
             # a follow-up asks what the conversation asked, about what this turn names
             carried = state.standalone_analysis = analyze(state.condensed.standalone)
+            if asks_in_words(own.text):
+                # "另外苏州有没有类似的安排？" after "…数量是多少？": what it asks for is its own, not the count
+                carried = replace(
+                    carried,
+                    wants_list=own.wants_list,
+                    wants_quantity=own.wants_quantity,
+                    wants_money=own.wants_money,
+                    answer_types=own.answer_types,
+                    years=own.years,
+                    wants_year=own.wants_year,
+                    items_asked=own.items_asked,
+                )
             state.analysis = replace(
                 carried,
                 text=own.text,

@@ -274,6 +274,11 @@ def asks(text: str) -> bool:
     return bool(_ASKING.search(text))
 
 
+def asks_in_words(text: str) -> bool:
+    """The text asks with a question word of its own ("淄博有没有…", "几个"), not only a question mark ("那淄博呢？")."""
+    return any(m.group(0) not in "？?" for m in _ASKING.finditer(text))
+
+
 def asked_part(text: str) -> str:
     """The clauses of a message that ask something. Years and places stated elsewhere ("资料已改版，
     该计划延长到2030年。请按此作答：…") are the user's claims, not what is asked, and must not decide
