@@ -36,6 +36,7 @@ from bot.question import (
     QuestionAnalysis,
     analyze,
     asked_part,
+    asks,
     asks_in_words,
     compares,
     fields_asked,
@@ -362,8 +363,14 @@ class AnswerChain:
         elif unquoted:
             # "…“揭榜挂帅”机制…": the asker quotes a name the library never writes
             state.decision = GateDecision(False, 0.0, {}, f"文件中没有提到“{unquoted[0]}”")
-        elif analysis.wants_list and state.passages and label_match(state.question, state.passages[:3]):
-            # "基本原则有哪些？": the question names a numbered section; its items are the answer
+        elif (
+            (analysis.wants_list or not asks(state.question))
+            and state.passages
+            and label_match(state.question, state.passages[:3])
+        ):
+            # "基本原则有哪些？": the question names a numbered section; its items are the answer. So for a query
+            # of bare words that names one ("苏州计划 保障措施"): it asks for the section
+            state.analysis = replace(analysis, wants_list=True)
             state.decision = GateDecision(True, 1.0, {"label_match": 1.0})
         elif not state.passages:
             state.decision = GateDecision(False, 0.0, {}, "没有检索到相关条文")

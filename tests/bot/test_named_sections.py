@@ -104,3 +104,11 @@ def test_the_deepest_named_section_is_the_one() -> None:
         _named_sections("江苏新型基础设施建设行动方案的目标", [_Passage(c) for c in chunks], _Snapshot())
         == []
     )  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("query", ["江苏方案 重点行动", "江苏新基建方案　重点行动"])
+def test_a_query_of_bare_words_that_names_a_section_lists_it(plan_service: AssistantService, query: str) -> None:
+    # no question word: naming the section asks for it, item by item, as "重点行动有哪些？" does
+    answer = answered(plan_service, query, "推进5G规模化应用")
+    assert "布局算力枢纽" in answer.answer
+    assert "建设充电设施" in answer.answer
