@@ -240,7 +240,33 @@ def question_of_group(question: str, group: frozenset[str], names: Sequence[Desi
     others = [n for n in names if not n.documents & group]
     if not others:
         return question
+    own = _own_clauses(question, group, names)
+    if own is not None:
+        return own
     text = question if all(n.text in question for n in others) else compact(to_simplified(question))
     for name in others:
         text = text.replace(name.text, "")
     return text
+
+
+_COMMA_CLAUSE = re.compile(r"[^，,；;]+[，,；;]?")
+
+
+def _own_clauses(question: str, group: frozenset[str], names: Sequence[Designation]) -> str | None:
+    """When each name stands in a clause of its own ("A里2020年的数量，和B到2022年的目标，分别是多少？"), the
+    group's clauses and the clauses that name no document ("分别是多少？"): the other clauses ask about the other
+    documents (their years and figures are not this group's). None when the names share a clause."""
+    norm = compact(to_simplified(question))
+    clauses = _COMMA_CLAUSE.findall(norm)
+    kept: list[str] = []
+    mine = 0
+    for clause in clauses:
+        named = [n for n in names if n.text in clause]
+        if any(n.documents & group for n in named) and any(not n.documents & group for n in named):
+            return None  # both in one clause: the clause is about both
+        if not named or any(n.documents & group for n in named):
+            kept.append(clause)
+            mine += bool(named)
+    if not mine or len(kept) == len(clauses):
+        return None
+    return "".join(kept)

@@ -158,11 +158,11 @@ class AnswerChain:
         names = designated_documents(question, snapshot)
         named = named_document_groups(question, names)
         if named:
-            return [(group, question_of_group(question, group, names)) for group in named]
+            return [(group, _one_side(question_of_group(question, group, names))) for group in named]
         if not compares(question):
             # "苏州计划引用了哪份江苏省文件": two places, but one document is what the question is about
             return []
-        return [(group, question) for group in document_groups(analysis, snapshot)]
+        return [(group, _one_side(question)) for group in document_groups(analysis, snapshot)]
 
     def _merged(
         self,
@@ -630,6 +630,15 @@ def _in_library(phrase: str, snapshot: IndexSnapshot) -> bool:
 
 
 _QUESTION_MARK = re.compile(r"(?<=[？?])")
+
+
+# "分别" / "各自" ask each document in turn; asked of one document, they no longer ask for a list
+_EACH_IN_TURN = re.compile(r"分[别別]|各自")
+
+
+def _one_side(question: str) -> str:
+    """A comparison as asked of one of its sides ("省里和苏州的文件分别提了什么" → "…提了什么")."""
+    return _EACH_IN_TURN.sub("", question)
 
 
 def _retrievers_agree(passages: Sequence[Passage]) -> bool:

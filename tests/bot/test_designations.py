@@ -9,6 +9,7 @@ import pytest
 from bot.attribution import coordinated, designated_documents, named_document_groups, question_of_group
 from bot.service import AssistantService
 from retrieval.embeddings import E5Embeddings
+from retrieval.normalize import compact
 from tests.support.libraries import JIANGSU_PLAN_NOTICE, SUZHOU_PLAN_NOTICE, service_over
 
 PROVINCE_PLAN = (
@@ -104,3 +105,27 @@ def test_a_place_named_elsewhere_does_not_empty_a_named_document(service: Assist
     assert {c.doc_id for c in answer.citations} == {PLAN}, answer.answer
     assert "南京" in answer.answer
     assert "没有检索到相关条文" not in answer.answer  # the guiding opinions were searched, not emptied
+
+
+def test_each_document_is_asked_its_own_clause(service: AssistantService) -> None:
+    snapshot = service.library.live.current()
+    question = "省指导意见里2025年的5G基站目标，和省行动方案到2026年的5G基站目标，分别是多少？"
+    names = designated_documents(question, snapshot)
+    # the other document's clause holds its year: asked of this one, that year would be a year it does not give
+    assert question_of_group(question, frozenset({OPINIONS}), names) == compact(
+        "省指导意见里2025年的5G基站目标，分别是多少？"
+    )
+    assert question_of_group(question, frozenset({PLAN}), names) == compact(
+        "和省行动方案到2026年的5G基站目标，分别是多少？"
+    )
+    answer = service.ask(question)
+    assert not answer.refused, answer.answer
+    assert "8万个" in answer.answer
+    assert "30万个" in answer.answer
+
+
+def test_a_comparison_asked_of_one_document_no_longer_asks_for_a_list(service: AssistantService) -> None:
+    # "分别" asks each document in turn; asked of one of them, the question is no list question
+    groups = service.chain._document_groups("省指导意见和苏州行动计划对无锡分别有什么安排？")
+    assert len(groups) == 2
+    assert all("分别" not in asked for _, asked in groups)
