@@ -107,7 +107,9 @@ def test_the_deepest_named_section_is_the_one() -> None:
 
 
 @pytest.mark.parametrize("query", ["江苏方案 重点行动", "江苏新基建方案　重点行动"])
-def test_a_query_of_bare_words_that_names_a_section_lists_it(plan_service: AssistantService, query: str) -> None:
+def test_a_query_of_bare_words_that_names_a_section_lists_it(
+    plan_service: AssistantService, query: str
+) -> None:
     # no question word: naming the section asks for it, item by item, as "重点行动有哪些？" does
     answer = answered(plan_service, query, "推进5G规模化应用")
     assert "布局算力枢纽" in answer.answer
