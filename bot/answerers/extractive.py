@@ -324,6 +324,10 @@ class ExtractiveAnswerer:
         # asks about: a section it names only in part (原则 of 基本原则) does not answer it
         quoted = [letters(q) for q in quoted_phrases(asked_part(question))]
         pinned = any(q and q in letters(p.chunk.text) for q in quoted for p in passages[:3])
+        if analysis.ordinal:
+            named = self._named_item(asked, analysis.ordinal, passages, snapshot)
+            if named is not None:
+                return named
         for passage in passages[:3]:
             chunk = passage.chunk
             doc_chunks = snapshot.chunks_of(chunk.doc_id)
@@ -370,6 +374,29 @@ class ExtractiveAnswerer:
                         units.append(item_units[1])
                 return Draft(units=units, list_items=items, kind="list", continued=continued)
         return Draft()
+
+    def _named_item(
+        self, asked: str, ordinal: int, passages: Sequence[Passage], snapshot: IndexSnapshot
+    ) -> Draft | None:
+        """"重点任务的第（二）项": the item of the section the question names, counted among that section's own
+        items (not the items of a section under it); None when the question names no section."""
+        for passage in passages[:3]:
+            chunk = passage.chunk
+            doc_chunks = snapshot.chunks_of(chunk.doc_id)
+            unnamed = _without_title_runs(asked, compact(to_simplified(chunk.title)))
+            for depth in range(1, len(chunk.section_parts) + 1):
+                parent = chunk.section_parts[:depth]
+                if _label_share(compact(strip_numbering(parent[-1])), unnamed) < 1.0:
+                    continue
+                children = _children(doc_chunks, parent)
+                if not children:
+                    continue
+                if ordinal > len(children):
+                    return Draft(refusal_reason=f"本库收录的文本中，该部分只有{len(children)}项")
+                child = children[ordinal - 1]
+                units = [u for c in doc_chunks if c.section_parts[: depth + 1] == child for u in units_of(c)]
+                return Draft(units=units[: self.max_units + 2], list_items=[PATH_SEPARATOR.join(child)])
+        return None
 
     # -- document fields ---------------------------------------------------------------------------
     def _metadata(self, analysis: QuestionAnalysis, doc_ids: Sequence[str], snapshot: IndexSnapshot) -> Draft:
