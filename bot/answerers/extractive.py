@@ -378,7 +378,7 @@ class ExtractiveAnswerer:
     def _named_item(
         self, asked: str, ordinal: int, passages: Sequence[Passage], snapshot: IndexSnapshot
     ) -> Draft | None:
-        """"重点任务的第（二）项": the item of the section the question names, counted among that section's own
+        """ "重点任务的第（二）项": the item of the section the question names, counted among that section's own
         items (not the items of a section under it); None when the question names no section."""
         for passage in passages[:3]:
             chunk = passage.chunk

@@ -1,4 +1,4 @@
-""""…的第N项是什么" is answered with the N-th item of the section the question names, counted among that
+""" "…的第N项是什么" is answered with the N-th item of the section the question names, counted among that
 section's own items; a section with fewer items refuses, even when a section under it has more. A library of
 another city (written here), not the shipped corpus."""
 
