@@ -245,6 +245,7 @@ class AnswerChain:
                     answer_types=own.answer_types,
                     years=own.years,
                     wants_year=own.wants_year,
+                    wants_day=own.wants_day,
                     items_asked=own.items_asked,
                 )
             state.analysis = replace(

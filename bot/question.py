@@ -174,6 +174,7 @@ class QuestionAnalysis:
     compares: bool = False  # asks about several places/levels side by side ("苏州和全省分别…")
     items_asked: int | None = None  # "哪四个" / "which three": the answer lists that many items
     wants_year: bool = False  # "哪年完工", "which year": the answer must name a year
+    wants_day: bool = False  # "哪天截止", "on what date": the answer must name a day
     # the fields the question's words ask for (metadata_fields may add one read by meaning, bot.intents): only
     # these are answered from the document's header when its text does not give them
     worded_fields: tuple[str, ...] = ()
@@ -379,6 +380,10 @@ def _designated_scopes(text: str) -> tuple[str, ...]:
 
 # fields that are times: a document's period and deadline, or the time of something the document says it will do
 _TIME_FIELDS = frozenset({"period", "deadline"})
+# the fields whose day "哪天" / "what date" may ask for besides the day of publication
+_OTHER_DAYS = frozenset({"deadline", "effective", "period"})
+# words that ask for publication itself, not only for a day
+_PUBLISHED_IN_WORDS = re.compile(r"印发|发布|公布|出台|发文|成文|发的|发出|published|issued|released")
 _DOCUMENT_TIMES = re.compile(r"执行期|实施期|规划期|what period")  # only ever a document's
 _KIND_NAMED = re.compile(rf"{_KINDS}|\b(?:{_ENGLISH_KINDS})s?\b", re.IGNORECASE)
 
@@ -388,6 +393,9 @@ def _fields_asked(question: str, norm: str, lowered: str) -> tuple[str, ...]:
     document (a place, a level, a kind of document, "这份…"): "智慧灯杆试点的建成期限" asks when the 试点 is to be
     built, which the sentence about it says, not the document's period."""
     fields = tuple(f for f, p in METADATA_FIELDS.items() if p.search(norm) or p.search(lowered))
+    if "published" in fields and _OTHER_DAYS & set(fields) and not _PUBLISHED_IN_WORDS.search(norm + lowered):
+        # "截止时间是哪天": 哪天 asks the day of the deadline (or of taking effect), not of publication
+        fields = tuple(f for f in fields if f != "published")
     if not _TIME_FIELDS & set(fields) or _DOCUMENT_TIMES.search(norm) or _DOCUMENT_TIMES.search(lowered):
         return fields
     asked = asked_part(question)
@@ -449,10 +457,12 @@ def analyze(question: str) -> QuestionAnalysis:
         compares=compares(question),
         items_asked=_items_asked(norm, lowered),
         wants_year=bool(_YEAR_ASKED.search(norm) or _YEAR_ASKED.search(lowered)),
+        wants_day=bool(_DAY_ASKED.search(norm) or _DAY_ASKED.search(lowered)),
     )
 
 
 _YEAR_ASKED = re.compile(r"哪一?年|何年|which year|what year|in what year")
+_DAY_ASKED = re.compile(r"哪一?天|何日|几月几[日号]|哪月哪[日号天]|什么日期|which day|what date|on what date")
 
 
 _ITEMS_ASKED = re.compile(r"哪([两二三四五六七八九十]+)[个项条类种大方份件点座家]")

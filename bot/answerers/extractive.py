@@ -85,6 +85,9 @@ _METADATA_LINES: dict[str, tuple[str, ...]] = {
     "topic": ("主题分类",),
 }
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_DAY = re.compile(
+    r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}\s*[.．/-]\s*\d{1,2}\s*[.．/-]\s*\d{1,2}|[一二三四五六七八九十]+月[一二三四五六七八九十]+[日号]"
+)
 _DEADLINE = re.compile(r"到\s*\d{4}\s*年")
 _PERIOD = re.compile(r"[(（]\s*\d{4}\s*[-—–]\s*\d{4}\s*年\s*[)）]")
 
@@ -185,6 +188,9 @@ class ExtractiveAnswerer:
         ):
             # "那座桥哪年完工" answered by a sentence about the bridge that gives no date: the year is not given
             return Draft(refusal_reason="文件中没有给出所问的年份")
+        if analysis.wants_day and not any(_DAY.search(u.text) for u in draft.units):
+            # "申报截止时间是哪天" answered by a sentence that gives no day: the day is not given
+            return Draft(refusal_reason="文件中没有给出所问的日期")
         counting = analysis.wants_quantity and not analysis.wants_list
         years = [
             y
