@@ -142,7 +142,11 @@ ANSWER_TYPE_EVIDENCE: dict[str, re.Pattern[str]] = {
 }
 
 # a government body the question names ("省财政厅", "市大数据局", "发改委"): the cited documents must name it
-BODY = re.compile(r"[\u4e00-\u9fff]{1,9}?(?:管理局|局|厅|委员会|委|办公室)(?![面势部限])")
+BODY = re.compile(
+    r"[\u4e00-\u9fff]{1,9}?(?:管理局|局|厅|委员会|委|办公室)(?![面势部限])"
+    # a ministry ("工信部", "财政部") where it acts as one: it issues, rules or decides ("…部关于…", "…部印发的")
+    r"|[\u4e00-\u9fff]{1,6}?(?<![内全总外局东西南北中干底头顶背])部(?=关于|印发|发布|出台|制定|颁布|规定|要求|的规定|的通知|的文件|的意见|的办法)"
+)
 # words that end like a body but are none (布局, 格局, 结局…)
 _NOT_BODIES = re.compile(r"(?:布|格|结|全|大|当|时|开|变|新|棋|饭|成|出|入|骗)局$")
 BODY_TAIL = 3  # characters of a body's name, counted from its end, that identify it ("财政厅", "管理局")
