@@ -271,6 +271,8 @@ class AnswerChain:
             return
         if not (analysis.places or analysis.scopes or points_at_a_document(state.standalone)):
             return  # a field of which document? ("What is the capital of …", "JSON文件怎么打开")
+        if analysis.answer_types and not analysis.metadata_fields:
+            return  # worded as asking for a fact of a kind ("…的邮箱", "the contact email"): no document field
         asked = [c for c in _QUESTION_MARK.split(state.standalone) if compact(c).strip("？?")]
         worded = [fields_asked(c) for c in asked]
         try:

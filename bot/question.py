@@ -96,6 +96,7 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
 # what kind of fact a question asks for, when the answer must contain one of that kind
 ANSWER_TYPES: dict[str, re.Pattern[str]] = {
     "phone": re.compile(r"电话|热线|联系方式|phone"),
+    "email": re.compile(r"邮箱|电子邮件|电邮|e-?mail"),
     "url": re.compile(r"网址|网站|链接|网页|url|website"),
     "company": re.compile(
         r"哪家公司|哪家企业|哪些公司|哪些企业(?:承建|负责|中标)|承建|中标|运营商是|"
@@ -129,6 +130,7 @@ ANSWER_TYPES: dict[str, re.Pattern[str]] = {
 }
 ANSWER_TYPE_EVIDENCE: dict[str, re.Pattern[str]] = {
     "phone": re.compile(r"\d{3,4}-?\d{7,8}|\d{11}"),
+    "email": re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),
     "url": re.compile(r"https?://|www\."),
     "company": re.compile(r"公司|集团|有限"),
     "procedure": re.compile(r"申报|申请|流程|程序|办理"),

@@ -65,6 +65,7 @@ PHRASE_MIN = 4  # a sentence that repeats this many characters of the question i
 PHRASE_BONUS = 0.3  # … scores up to this much more (a term the tokenizer splits, "算力基础设施", kept whole)
 ANSWER_TYPE_NAMES = {
     "phone": "联系电话",
+    "email": "电子邮箱",
     "url": "网址",
     "company": "承建或运营企业",
     "procedure": "办理流程或申报材料",
