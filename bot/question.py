@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from retrieval.metadata import DOCUMENT_KINDS
-from retrieval.normalize import compact, to_simplified
+from retrieval.normalize import compact, fold_width, to_simplified
 from retrieval.places import (
     CITY,
     PROVINCE,
@@ -541,3 +541,44 @@ def _items_asked(norm: str, lowered: str) -> int | None:
         return 2 if token == "两" else _ordinal_number(token)
     english = _ITEMS_ASKED_EN.search(lowered)
     return _ENGLISH_COUNTS[english.group(1)] if english else None
+
+
+# a figure written in digits, with its multiplier ("11.2万", "20,000", "1.25", "65%"); not a code such as 5G or IPv6
+_FIGURE = re.compile(r"(?<![A-Za-z\d.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(万|亿|千)?(?![A-Za-z\d])")
+_MULTIPLIERS = {"万": 1e4, "亿": 1e8, "千": 1e3}
+# clauses, a comma or point between digits ("20,000", "11.2") kept inside
+_FIGURE_CLAUSE = re.compile(r"(?:[^，,。！!；;：:？?\n]|(?<=\d)[,.](?=\d))+")
+# the asker wants a figure they state confirmed ("…2万个，对吗？", "Just confirm that figure")
+_CONFIRMS = re.compile(
+    r"对吗|对不对|是吗|是不是|是否属实|是否正确|没错吧|属实吗|确认一下|核实|\bconfirm\b|\bverify\b|"
+    r"\bis (?:it|that|this) (?:right|correct|true|accurate)\b|\b(?:right|correct|true)\?",
+    re.IGNORECASE,
+)
+
+
+def figure_values(text: str) -> list[tuple[str, float]]:
+    """The figures a text writes, each as written and as a value ("11.2萬個" → 112000; "20,000" → 20000); years
+    ("2022年", "by 2023") are no figures."""
+    found = []
+    plain = to_simplified(fold_width(text))
+    for match in _FIGURE.finditer(plain):
+        digits, multiplier = match.group(1), match.group(2)
+        after = plain[match.end() : match.end() + 1]
+        if (
+            not multiplier
+            and re.fullmatch(r"(?:19|20)\d\d", digits)
+            and (after in "年" or after == "" or after in " ,.?")
+        ):
+            continue
+        value = float(digits.replace(",", "")) * _MULTIPLIERS.get(multiplier or "", 1.0)
+        found.append((match.group(0).strip(), value))
+    return found
+
+
+def claimed_figures(question: str) -> list[tuple[str, float]]:
+    """The figures a question states and asks to have confirmed ("淄博计划说要建2万个基站，对吗？"), as written;
+    none when it asks no confirmation (a figure may then only be the asker's circumstances)."""
+    if not _CONFIRMS.search(question):
+        return []
+    kept = [c for c in _FIGURE_CLAUSE.findall(question) if not _ASKER.search(c) or _ASKING.search(c)]
+    return figure_values("，".join(kept))

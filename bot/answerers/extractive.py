@@ -3,6 +3,7 @@ retrieved passages, each with a citation. No LLM, deterministic, fast."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,9 +31,11 @@ from bot.question import (
     ANSWER_TYPE_EVIDENCE,
     QuestionAnalysis,
     asked_part,
+    claimed_figures,
     cloze_contexts,
     counts_in,
     documents_together,
+    figure_values,
     named_bodies,
     quoted_phrases,
 )
@@ -208,6 +211,11 @@ class ExtractiveAnswerer:
         counted = _counted_noun(question, vocabulary) if counting else None
         if counted and not _counted_in(counted, draft.units):
             return Draft(refusal_reason=f"文件中没有给出{counted}的具体数字")
+        given = [value for u in draft.units for _, value in figure_values(u.text)]
+        unsupported = [w for w, v in claimed_figures(question) if not any(math.isclose(v, g) for g in given)]
+        if unsupported:
+            # "淄博计划说要建2万个基站，对吗？" answered by a sentence without that figure: nothing confirms it
+            return Draft(refusal_reason=f"文件中没有给出“{unsupported[0]}”这一数字")
         if analysis.wants_money and not any(MONEY.search(u.compact) for u in draft.units):
             return Draft(refusal_reason="文件中没有给出相关的金额或补贴标准")
         if (
