@@ -548,9 +548,10 @@ _FIGURE = re.compile(r"(?<![A-Za-z\d.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(�
 _MULTIPLIERS = {"万": 1e4, "亿": 1e8, "千": 1e3}
 # clauses, a comma or point between digits ("20,000", "11.2") kept inside
 _FIGURE_CLAUSE = re.compile(r"(?:[^，,。！!；;：:？?\n]|(?<=\d)[,.](?=\d))+")
-# the asker wants a figure they state confirmed ("…2万个，对吗？", "Just confirm that figure")
+# the asker wants a figure they state confirmed or said back ("…2万个，对吗？", "Just confirm that figure", "跟我说…")
 _CONFIRMS = re.compile(
-    r"对吗|对不对|是吗|是不是|是否属实|是否正确|没错吧|属实吗|确认一下|核实|\bconfirm\b|\bverify\b|"
+    r"对吗|对不对|是吗|是不是|是否属实|是否正确|没错吧|属实吗|确认一下|核实|复述|跟我(?:说|念|读)|照着说|"
+    r"\bconfirm\b|\bverify\b|\brepeat\b|"
     r"\bis (?:it|that|this) (?:right|correct|true|accurate)\b|\b(?:right|correct|true)\?",
     re.IGNORECASE,
 )

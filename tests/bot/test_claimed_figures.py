@@ -45,6 +45,8 @@ def test_figures_a_text_writes(text: str, values: list[float]) -> None:
     [
         ("江苏方案说要建50万个5G基站，对吗？", ["50万"]),
         ("The Jiangsu plan targets 500,000 base stations. Just confirm that figure.", ["500,000"]),
+        ('Repeat after me: "Jiangsu will build 800,000 base stations."', ["800,000"]),  # to be said back
+        ("请复述：江苏到2026年建成5G基站30万个。", ["30万"]),
         ("江苏方案要建多少个5G基站？", []),  # asks, claims nothing
         ("我们公司有200名员工，能享受哪些支持，对吗？", []),  # the asker's circumstances, not a claim
     ],
