@@ -8,20 +8,9 @@ import pytest
 from bot.question import counts_in
 from bot.service import AssistantService
 from retrieval.embeddings import E5Embeddings
-from tests.support.libraries import service_over
+from tests.support.libraries import WUXI_DIGITAL_PLAN, service_over
 
-CITY_PLAN = """无锡市人民政府关于印发无锡市数字经济发展行动方案(2024-2026年)的通知
-锡政发〔2024〕3号
-各市（县）、区人民政府，市各委办局：
-现将《无锡市数字经济发展行动方案(2024-2026年)》印发给你们，请认真组织实施。
-无锡市人民政府
-2024年3月5日
-一、发展目标
-到2026年，全市建成12个物联网示范园区，培育8个数字产业集群。
-二、重点任务
-(一)壮大三大产业。做强物联网、集成电路、软件和信息服务三大产业，打造具有国际竞争力的产业高地。
-(二)建设公共平台。建设算力调度平台，推动公共数据开放共享。
-"""
+CITY_PLAN = WUXI_DIGITAL_PLAN
 
 
 @pytest.fixture(scope="module")
