@@ -253,8 +253,8 @@ _COMMA_CLAUSE = re.compile(r"[^，,；;]+[，,；;]?")
 
 
 def _own_clauses(question: str, group: frozenset[str], names: Sequence[Designation]) -> str | None:
-    """When each name stands in a clause of its own ("A里2020年的数量，和B到2022年的目标，分别是多少？"), the
-    group's clauses and the clauses that name no document ("分别是多少？"): the other clauses ask about the other
+    """When each name stands in a clause of its own ("A里去年新建几座，B里明年的目标呢，各为几座？"), the group's
+    clauses and the clauses that name no document ("各为几座？"): the other clauses ask about the other
     documents (their years and figures are not this group's). None when the names share a clause."""
     norm = compact(to_simplified(question))
     clauses = _COMMA_CLAUSE.findall(norm)

@@ -1,6 +1,6 @@
 """A message that asks several questions at once ("省里定了多少个？淄博又是怎么说的？") is answered part by part:
 each question mark ends a part, and so does a clause that asks when a connective opens another that asks and
-stands on its own ("…数量是多少，另外…有没有…？", "How many …, and does the plan … ?"). A part that is too
+stands on its own ("…要建几座，此外…有无…安排？", "How many …, and does the plan … ?"). A part that is too
 short to stand alone ("为什么？") stays with the one before, and a leading statement without a question mark ("我们是一家物流企业。") stays with the first question. Later parts
 are read as follow-ups of the earlier ones, so "头一年开通几个？" keeps the subject of the question before."""
 
