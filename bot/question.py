@@ -282,7 +282,7 @@ def asks(text: str) -> bool:
 
 
 def asks_in_words(text: str) -> bool:
-    """The text asks with a question word of its own ("淄博有没有…", "几个"), not only a question mark ("那淄博呢？")."""
+    """The text asks with a question word of its own ("苏州有没有…", "几个"), not only a question mark ("那苏州呢？")."""
     return any(m.group(0) not in "？?" for m in _ASKING.finditer(text))
 
 

@@ -360,13 +360,7 @@ class ExtractiveAnswerer:
                 if analysis.items_asked and len(children) != analysis.items_asked:
                     continue  # "哪三类" is not answered by a section of two items
                 if analysis.ordinal:
-                    if analysis.ordinal > len(children):
-                        return Draft(refusal_reason=f"该部分只有{len(children)}项")
-                    child = children[analysis.ordinal - 1]
-                    units = [
-                        u for c in doc_chunks if c.section_parts[: depth + 1] == child for u in units_of(c)
-                    ]
-                    return Draft(units=units[: self.max_units + 2], list_items=[PATH_SEPARATOR.join(child)])
+                    return self._item(doc_chunks, depth, children, analysis.ordinal)
                 units: list[Unit] = []
                 continued: set[int] = set()
                 items: list[str] = []
@@ -404,14 +398,19 @@ class ExtractiveAnswerer:
                 if _label_share(compact(strip_numbering(parent[-1])), unnamed) < 1.0:
                     continue
                 children = _children(doc_chunks, parent)
-                if not children:
-                    continue
-                if ordinal > len(children):
-                    return Draft(refusal_reason=f"本库收录的文本中，该部分只有{len(children)}项")
-                child = children[ordinal - 1]
-                units = [u for c in doc_chunks if c.section_parts[: depth + 1] == child for u in units_of(c)]
-                return Draft(units=units[: self.max_units + 2], list_items=[PATH_SEPARATOR.join(child)])
+                if children:
+                    return self._item(doc_chunks, depth, children, ordinal)
         return None
+
+    def _item(
+        self, doc_chunks: Sequence[Chunk], depth: int, children: list[tuple[str, ...]], ordinal: int
+    ) -> Draft:
+        """The ordinal-th of a section's items (the sections one level under it), or the refusal that it has fewer."""
+        if ordinal > len(children):
+            return Draft(refusal_reason=f"本库收录的文本中，该部分只有{len(children)}项")
+        child = children[ordinal - 1]
+        units = [u for c in doc_chunks if c.section_parts[: depth + 1] == child for u in units_of(c)]
+        return Draft(units=units[: self.max_units + 2], list_items=[PATH_SEPARATOR.join(child)])
 
     # -- document fields ---------------------------------------------------------------------------
     def _metadata(self, analysis: QuestionAnalysis, doc_ids: Sequence[str], snapshot: IndexSnapshot) -> Draft:
