@@ -25,12 +25,10 @@ def condense(question: str, history: Sequence[Turn]) -> Condensed:
         return Condensed(question)
     previous = history[-1]
     analysis = analyze(question)
-    # "那第二条呢？" points into the last list the conversation showed, however many turns back
-    listing = next((turn for turn in reversed(history) if turn.list_items), None)
-    if analysis.ordinal and listing and analysis.ordinal <= len(listing.list_items):
-        section = listing.list_items[analysis.ordinal - 1]
+    if analysis.ordinal and previous.list_items and analysis.ordinal <= len(previous.list_items):
+        section = previous.list_items[analysis.ordinal - 1]
         leaf = section.split(" › ")[-1]
-        return Condensed(f"{leaf} {question}", section_hint=section, doc_hint=(listing.doc_ids or [None])[0])
+        return Condensed(f"{leaf} {question}", section_hint=section, doc_hint=(previous.doc_ids or [None])[0])
     if not analysis.looks_like_follow_up:
         return Condensed(question)
     subject = previous.standalone_question
