@@ -340,7 +340,9 @@ class ExtractiveAnswerer:
         quoted = [letters(q) for q in quoted_phrases(asked_part(question))]
         pinned = any(q and q in letters(p.chunk.text) for q in quoted for p in passages[:3])
         if analysis.ordinal:
-            named = self._named_item(asked, analysis.ordinal, passages, snapshot)
+            # the section named in the message itself: a follow-up's carried subject ("…；它的保障措施呢？；那第二条
+            # 呢？") names sections the message does not point into
+            named = self._named_item(matching_text(analysis.text), analysis.ordinal, passages, snapshot)
             if named is not None:
                 return named
         for passage in passages[:3]:
