@@ -239,12 +239,16 @@ _ASKER = re.compile(r"我们|我|本公司|我司|本单位|咱|\b(?:we|i|our|my
 _COMMA_CLAUSE = re.compile(r"[^，,。！!；;：:？?\n]+")
 
 
+def _without_asker(clauses: list[str]) -> list[str]:
+    """The clauses that ask something or are not the asker's account of themselves ("我们公司有200名员工")."""
+    return [c for c in clauses if _ASKING.search(c) or not _ASKER.search(c)]
+
+
 def _answer_types(question: str, fields: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The kinds of fact the question asks for (a phone number, a district…), read in the question, not in the
     asker's account of themselves: "我们公司负责项目选址，请问…纳入什么规划" asks for a plan, not a site. The
     department that issued the document ("哪个部门发的") is its issuer, not a department charged with a task."""
-    clauses = _COMMA_CLAUSE.findall(question)
-    kept = [c for c in clauses if _ASKING.search(c) or not _ASKER.search(c)]
+    kept = _without_asker(_COMMA_CLAUSE.findall(question))
     text = "，".join(kept) if kept else question
     norm, lowered = compact(text), text.lower()
     found = tuple(t for t, p in ANSWER_TYPES.items() if p.search(norm) or p.search(lowered))
@@ -581,5 +585,5 @@ def claimed_figures(question: str) -> list[tuple[str, float]]:
     none when it asks no confirmation (a figure may then only be the asker's circumstances)."""
     if not _CONFIRMS.search(question):
         return []
-    kept = [c for c in _FIGURE_CLAUSE.findall(question) if not _ASKER.search(c) or _ASKING.search(c)]
+    kept = _without_asker(_FIGURE_CLAUSE.findall(question))
     return figure_values("，".join(kept))

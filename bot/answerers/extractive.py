@@ -211,8 +211,9 @@ class ExtractiveAnswerer:
         counted = _counted_noun(question, vocabulary) if counting else None
         if counted and not _counted_in(counted, draft.units):
             return Draft(refusal_reason=f"文件中没有给出{counted}的具体数字")
-        given = [value for u in draft.units for _, value in figure_values(u.text)]
-        unsupported = [w for w, v in claimed_figures(question) if not any(math.isclose(v, g) for g in given)]
+        claimed = claimed_figures(question)
+        given = [value for u in draft.units for _, value in figure_values(u.text)] if claimed else []
+        unsupported = [w for w, v in claimed if not any(math.isclose(v, g) for g in given)]
         if unsupported:
             # "淄博计划说要建2万个基站，对吗？" answered by a sentence without that figure: nothing confirms it
             return Draft(refusal_reason=f"文件中没有给出“{unsupported[0]}”这一数字")
