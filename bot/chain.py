@@ -26,7 +26,16 @@ from bot.attribution import (
 )
 from bot.compound import heading, question_parts, renumber
 from bot.condense import Condensed, condense
-from bot.evidence import Unit, UnitVectors, corpus_letters, corpus_text, latest_year, letters, term_weights
+from bot.evidence import (
+    Unit,
+    UnitVectors,
+    corpus_letters,
+    corpus_text,
+    latest_year,
+    letters,
+    salient_terms,
+    term_weights,
+)
 from bot.gate import GateDecision, RelevanceGate, gate_features, label_match
 from bot.intents import IntentExemplars
 from bot.lead import attribute, check_lead, declined, is_complete, lead_sentences
@@ -379,7 +388,7 @@ class AnswerChain:
             state.decision = GateDecision(False, 0.0, {}, "没有检索到相关条文")
         else:
             state.decision = self.gate.decide(self.gate_features(state))
-            knows_a_word = state.decision.features.get("log_terms", 0.0) > 0
+            knows_a_word = self._knows_a_word(state)
             if not state.decision.answerable and knows_a_word and _retrievers_agree(state.passages):
                 # the word-based and the meaning-based retriever independently put the same passage first: the
                 # question is about it, however differently it is worded (paraphrase, English, colloquial). Not
@@ -387,6 +396,12 @@ class AnswerChain:
                 # only names (a place, a document's title words) and its agreeing says nothing
                 state.decision = GateDecision(
                     True, state.decision.score, {**state.decision.features, "agree": 1.0}
+                )
+            elif not state.decision.answerable and _names_section_only(state.decision.features):
+                # "苏州计划的工作目标是什么？": the question names a section of a passage retrieved and asks
+                # nothing the passages do not write; the section is the answer
+                state.decision = GateDecision(
+                    True, state.decision.score, {**state.decision.features, "section_named": 1.0}
                 )
         if not state.decision.answerable:
             state.refused, state.refusal_reason = True, state.decision.reason
@@ -415,6 +430,15 @@ class AnswerChain:
                     docs.append(entry["summary"])
             state.notices.extend(n for n in document_notices(docs, self.clock()) if n not in state.notices)
         return state
+
+    def _knows_a_word(self, state: ChainState) -> bool:
+        """A content word of the question, or a part of one ("卫星通信" → 卫星), is a word the library writes.
+        Words it never writes ("护照") are no sign that the question is about its passages."""
+        snapshot = state.snapshot
+        assert snapshot is not None
+        vocabulary = snapshot.bm25.vocabulary
+        terms = salient_terms(state.standalone, term_weights(snapshot), vocabulary, split_compounds=True)
+        return any(term in vocabulary for term in terms)
 
     def gate_features(self, state: ChainState) -> dict[str, float]:
         """The relevance gate's features for a retrieved question (also what `evals.calibrate_gate` fits on)."""
@@ -642,6 +666,13 @@ _EACH_IN_TURN = re.compile(r"分[别別]|各自")
 def _one_side(question: str) -> str:
     """A comparison as asked of one of its sides ("省里和苏州的文件分别提了什么" → "…提了什么")."""
     return _EACH_IN_TURN.sub("", question)
+
+
+def _names_section_only(features: dict[str, float]) -> bool:
+    """The question names a section of a top passage, and its content words, if any, are all in the top passages."""
+    if features.get("label_match", 0.0) < 1.0:
+        return False
+    return features.get("log_terms", 0.0) == 0.0 or features.get("coverage", 0.0) >= 1.0
 
 
 def _retrievers_agree(passages: Sequence[Passage]) -> bool:

@@ -114,3 +114,23 @@ def test_a_query_of_bare_words_that_names_a_section_lists_it(
     answer = answered(plan_service, query, "推进5G规模化应用")
     assert "布局算力枢纽" in answer.answer
     assert "建设充电设施" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["江苏方案的行动目标是什么？", "江苏方案行动目标要求在哪一年前建成？", "江苏新基建方案的行动目标讲了啥"],
+)
+def test_a_question_that_names_a_section_and_asks_nothing_else_is_answered_from_it(
+    plan_service: AssistantService, question: str
+) -> None:
+    # the section's name is the question's only content: the gate, weighing content words, saw none to match
+    answered(plan_service, question, "30万")
+
+
+@pytest.mark.parametrize(
+    "question", ["江苏方案的行动目标对护照办理有什么要求？", "江苏方案行动目标里的养老金标准是多少？"]
+)
+def test_a_named_section_does_not_answer_what_it_does_not_write(
+    plan_service: AssistantService, question: str
+) -> None:
+    refused(plan_service, question)
