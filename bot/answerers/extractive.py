@@ -44,7 +44,7 @@ from retrieval.chunking import PATH_SEPARATOR, Chunk
 from retrieval.index import IndexSnapshot
 from retrieval.lexical import tokenize
 from retrieval.normalize import compact, to_simplified
-from retrieval.places import canonical_place, english_place_names
+from retrieval.places import canonical_place, english_place_names, place_names
 from retrieval.retriever import Passage
 
 MAX_UNITS = 4
@@ -209,7 +209,7 @@ class ExtractiveAnswerer:
             # "青岛到2022年要建多少基站" answered by the province's figure: the figure for the place asked is not given
             return Draft(refusal_reason=f"文件中没有给出{places[0]}的具体数字")
         counted = _counted_noun(question, vocabulary) if counting else None
-        if counted and not _counted_in(counted, draft.units):
+        if counted and not _counted_in(counted, draft.units, vocabulary, weights.generic):
             return Draft(refusal_reason=f"文件中没有给出{counted}的具体数字")
         claimed = claimed_figures(question)
         given = [value for u in draft.units for _, value in figure_values(u.text)] if claimed else []
@@ -222,7 +222,7 @@ class ExtractiveAnswerer:
         if (
             analysis.wants_quantity
             and not analysis.wants_list
-            and not any(has_number(u.text, ignore=NOT_COUNTS) for u in draft.units)
+            and not any(has_number(strip_numbering(u.text), ignore=NOT_COUNTS) for u in draft.units)
         ):
             return Draft(refusal_reason="文件中没有给出所问的具体数字")
         return draft
@@ -652,6 +652,12 @@ _HOW_MANY = re.compile(
 )
 _MEASURE = re.compile(r"^[个座项条家所台套批次处名人万亿]+")
 _NOUN_END = re.compile(r"[，,。？?！!；;：:、和及与呢吗]")
+# the verb between a measured noun and 多少 ("…带宽要达到多少", "…占比是多少")
+_MEASURED_VERB = re.compile(
+    r"(?:分别|各自?)?(?:要|能|将|应|会|需要?|预计)?(?:达到|提高到|提升到|增加到|超过|[高低大小多少]于|不[高低大小多少]于|是|为|有|达)?$"
+)
+# words for an amount itself, not for what is counted ("…建设数量是多少")
+_AMOUNT = re.compile(r"数量|总量|个数|数目|总数|水平|程度|\d+")
 _CLAUSE_BREAK = re.compile(r"[，,；;。：:！!？?]")  # the number of a counted noun stands in the noun's clause
 
 
@@ -670,14 +676,57 @@ def _counted_noun(question: str, vocabulary: set[str] | None = None) -> str | No
     if contexts is None:
         return None
     noun = _NOUN_END.split(_MEASURE.sub("", contexts[1]), maxsplit=1)[0]
-    return noun if 2 <= len(noun) <= 8 else None
+    if 2 <= len(noun) <= 8:
+        return noun
+    if contexts[1]:
+        return None
+    # nothing after the question word: what is measured stands before it ("…出口带宽要达到多少")
+    # (the head of a noun phrase follows its last 的: "…扩容后的传输容量")
+    measured = _MEASURED_VERB.sub("", _CLAUSE_BREAK.split(contexts[0])[-1]).rsplit("的", 1)[-1]
+    return measured if 2 <= len(measured) <= 12 else None
 
 
-def _counted_in(noun: str, units: Sequence[Unit]) -> bool:
+def _figures_text(unit: Unit) -> str:
+    """A unit's text as figures are looked for in it: normalised, without its heading number ("2.优化…")."""
+    return compact(to_simplified(strip_numbering(unit.text)))
+
+
+def _counted_in(
+    noun: str,
+    units: Sequence[Unit],
+    vocabulary: set[str] | None = None,
+    generic: frozenset[str] = frozenset(),
+) -> bool:
     """True unless a chosen unit names the counted noun and no clause naming it has a number: the sentence then
-    counts something else ("充電樁和加氫站、特高壓…支撐有力,…形成50個以上…" for "多少座加氢站")."""
-    clauses = [c for u in units for c in _CLAUSE_BREAK.split(compact(to_simplified(u.text))) if noun in c]
-    return not clauses or any(has_number(c, ignore=NOT_COUNTS) for c in clauses)
+    counts something else ("充電樁和加氫站、特高壓…支撐有力,…形成50個以上…" for "多少座加氢站"). A noun the units
+    never write whole is named by the library's words inside it ("多少个港口码头" → 港口, 码头)."""
+    if _AMOUNT.fullmatch(noun):
+        return True  # "达到什么水平": the amount itself is asked, not something it counts
+    clauses = [c for u in units for c in _CLAUSE_BREAK.split(_figures_text(u))]
+    naming = [c for c in clauses if noun in c]
+    if naming or vocabulary is None:
+        return not naming or any(has_number(c, ignore=NOT_COUNTS) for c in naming)
+    places = set(place_names(noun, inside_words=True))
+    parts = [
+        p
+        for p in dict.fromkeys(tokenize(noun, expand=False, search_mode=False))
+        if len(p) >= 2
+        and p in vocabulary
+        and p not in places
+        and p not in generic
+        and not _AMOUNT.fullmatch(p)
+    ]
+    if not any(p in c for p in parts for c in clauses):
+        return True
+    # a sentence that names all of it, with a number in a clause naming its head (its last word: 上架率 in
+    # 数据中心上架率, 带宽 in 出口带宽)
+    for unit in units:
+        text = _figures_text(unit)
+        if all(p in text for p in parts) and any(
+            parts[-1] in c and has_number(c, ignore=NOT_COUNTS) for c in _CLAUSE_BREAK.split(text)
+        ):
+            return True
+    return False
 
 
 def _places_not_given(
