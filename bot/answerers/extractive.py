@@ -221,9 +221,10 @@ class ExtractiveAnswerer:
             return Draft(refusal_reason="文件中没有给出相关的金额或补贴标准")
         if (
             analysis.wants_quantity
-            and not analysis.wants_list
-            and not any(has_number(strip_numbering(u.text), ignore=NOT_COUNTS) for u in draft.units)
+            and (not analysis.wants_list or _EACH_FIGURE.search(compact(to_simplified(question))))
+            and not any(_gives_figure(_figures_text(u)) for u in draft.units)
         ):
+            # "…分别是多少": a figure for each is still a figure
             return Draft(refusal_reason="文件中没有给出所问的具体数字")
         return draft
 
@@ -656,6 +657,13 @@ _NOUN_END = re.compile(r"[，,。？?！!；;：:、和及与呢吗]")
 _MEASURED_VERB = re.compile(
     r"(?:分别|各自?)?(?:要|能|将|应|会|需要?|预计)?(?:达到|提高到|提升到|增加到|超过|[高低大小多少]于|不[高低大小多少]于|是|为|有|达)?$"
 )
+# a figure written in Chinese numerals ("零点零一克", "一百千克", "一吨"), beside what `has_number` finds
+_CHINESE_FIGURE = re.compile(
+    r"[零〇一二两三四五六七八九十百千万亿]{2,}|[零〇一二两三四五六七八九十]点|[一二两三四五六七八九十][克吨米元天倍成]"
+)
+_ARTICLE_NUMBER = re.compile(r"^\s*第[零〇一二两三四五六七八九十百千\d]+条(?:之[一二三四五六七八九十]+)?")
+# a figure asked for each of several ("两项指标分别是多少", "各要达到多少")
+_EACH_FIGURE = re.compile(r"(?:分别|各自?)(?:是|为|有|要|能|将|达到|定为?)*多少")
 # words for an amount itself, not for what is counted ("…建设数量是多少")
 _AMOUNT = re.compile(r"数量|总量|个数|数目|总数|水平|程度|\d+")
 _CLAUSE_BREAK = re.compile(r"[，,；;。：:！!？?]")  # the number of a counted noun stands in the noun's clause
@@ -686,9 +694,18 @@ def _counted_noun(question: str, vocabulary: set[str] | None = None) -> str | No
     return measured if 2 <= len(measured) <= 12 else None
 
 
+def _gives_figure(clause: str) -> bool:
+    """A figure in digits or Chinese numerals, in a clause as written or normalised ("5g" is a name too)."""
+    return has_number(clause, ignore=_NOT_COUNTS_ANY_CASE) or bool(_CHINESE_FIGURE.search(clause))
+
+
+_NOT_COUNTS_ANY_CASE = tuple(dict.fromkeys(NOT_COUNTS + tuple(n.lower() for n in NOT_COUNTS)))
+
+
 def _figures_text(unit: Unit) -> str:
-    """A unit's text as figures are looked for in it: normalised, without its heading number ("2.优化…")."""
-    return compact(to_simplified(strip_numbering(unit.text)))
+    """A unit's text as figures are looked for in it: normalised, without its heading's or article's number
+    ("2.优化…", "第六条 …")."""
+    return compact(to_simplified(_ARTICLE_NUMBER.sub("", strip_numbering(unit.text))))
 
 
 def _counted_in(
@@ -705,7 +722,7 @@ def _counted_in(
     clauses = [c for u in units for c in _CLAUSE_BREAK.split(_figures_text(u))]
     naming = [c for c in clauses if noun in c]
     if naming or vocabulary is None:
-        return not naming or any(has_number(c, ignore=NOT_COUNTS) for c in naming)
+        return not naming or any(_gives_figure(c) for c in naming)
     places = set(place_names(noun, inside_words=True))
     parts = [
         p
@@ -723,7 +740,7 @@ def _counted_in(
     for unit in units:
         text = _figures_text(unit)
         if all(p in text for p in parts) and any(
-            parts[-1] in c and has_number(c, ignore=NOT_COUNTS) for c in _CLAUSE_BREAK.split(text)
+            parts[-1] in c and _gives_figure(c) for c in _CLAUSE_BREAK.split(text)
         ):
             return True
     return False

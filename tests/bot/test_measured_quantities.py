@@ -24,6 +24,8 @@ PLAN = (
 规范全省数据中心建设，支持PUE值低于1.3、上架率高于70%的数据中心扩容。
 3.加快5G建设。
 到2026年，全省建成5G基站30万个。
+4.发展特色产业。
+鼓励集成电路、生物医药、高端装备“三强”产业通过工业互联网融合发展。
 """
 )
 
@@ -78,3 +80,39 @@ def test_the_figure_of_what_is_measured_answers(
 )
 def test_what_a_question_measures(question: str, noun: str | None) -> None:
     assert _counted_noun(question) == noun
+
+
+RULES = """某市建筑消防管理规定
+第一条 为了加强建筑消防管理，制定本规定。
+第五条 建筑高度不足二十四米的，消防车通道的宽度应当不少于四米；建筑高度二十四米以上的，消防车通道的宽度应当不少于六米。
+第六条 消防车通道的转弯半径应当满足消防车转弯的要求。
+"""
+
+
+@pytest.fixture(scope="module")
+def rules_service(e5: E5Embeddings, tmp_path_factory: pytest.TempPathFactory) -> AssistantService:
+    return service_over(tmp_path_factory.mktemp("measured-rules"), {"fire-rules.txt": RULES}, e5)
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("建筑高度不足二十四米的，消防车通道的宽度应是多少？", "四米"),
+        ("建筑高度二十四米以上的，消防车通道宽度要达到多少？", "六米"),
+    ],
+)
+def test_a_figure_in_chinese_numerals_answers(
+    rules_service: AssistantService, question: str, fact: str
+) -> None:
+    # the article's own number (第五条) is no figure; 四米 is
+    answered(rules_service, question, fact)
+
+
+def test_an_article_number_is_no_figure(rules_service: AssistantService) -> None:
+    refused(rules_service, "消防车通道的转弯半径应是多少米？")
+
+
+def test_a_figure_asked_for_each_is_still_a_figure(plan_service: AssistantService) -> None:
+    # "分别是多少" lists, but lists figures: a sentence that names the subject without one is no answer
+    refused(plan_service, "江苏“三强”产业到2026年的产值目标分别是多少？")
+    answered(plan_service, "江苏骨干网络出省带宽和农村百兆宽带接入用户占比分别要达到多少？", "300T", "95%")
