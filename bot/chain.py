@@ -52,6 +52,7 @@ from bot.question import (
     place_names,
     points_at_a_document,
     quoted_phrases,
+    refers_back,
 )
 from bot.question import warm_up as question_warm_up
 from retrieval.index import IndexSnapshot
@@ -234,6 +235,8 @@ class AnswerChain:
     def condense(self, state: ChainState) -> ChainState:
         started = time.perf_counter()
         state.condensed = condense(state.question, state.history)
+        if state.condensed.standalone != state.question and self._stands_alone(state.question):
+            state.condensed = Condensed(state.question)
         generator = self.generators.get(state.mode)
         if generator is not None and state.history:
             rewritten = generator.rewrite(state.question, state.history)
@@ -430,6 +433,18 @@ class AnswerChain:
                     docs.append(entry["summary"])
             state.notices.extend(n for n in document_notices(docs, self.clock()) if n not in state.notices)
         return state
+
+    def _stands_alone(self, question: str) -> bool:
+        """A short message that does not point back in words ("天气怎么样？" after a list) and whose content words the
+        library never writes is a question of its own, not a follow-up: carrying the previous subject into it would
+        answer it from that subject's passages."""
+        analysis = analyze(question)
+        if analysis.ordinal or refers_back(question):
+            return False
+        snapshot = self.library.live.current()
+        vocabulary = snapshot.bm25.vocabulary
+        terms = salient_terms(question, term_weights(snapshot), vocabulary, split_compounds=True)
+        return bool(terms) and not any(term in vocabulary for term in terms)
 
     def _knows_a_word(self, state: ChainState) -> bool:
         """A content word of the question, or a part of one ("卫星通信" → 卫星), is a word the library writes.

@@ -285,6 +285,12 @@ def asks(text: str) -> bool:
     return bool(_ASKING.search(text))
 
 
+def refers_back(text: str) -> bool:
+    """The text points at what was said before in words ("那…呢", "这些", "它的", "those"), not only by being short."""
+    norm = compact(to_simplified(text))
+    return bool(_FOLLOW_UP.search(norm) or _FOLLOW_UP.search(text.lower()))
+
+
 def asks_in_words(text: str) -> bool:
     """The text asks with a question word of its own ("苏州有没有…", "几个"), not only a question mark ("那苏州呢？")."""
     return any(m.group(0) not in "？?" for m in _ASKING.finditer(text))
