@@ -438,22 +438,16 @@ class AnswerChain:
         """A short message that does not point back in words ("天气怎么样？" after a list) and whose content words the
         library never writes is a question of its own, not a follow-up: carrying the previous subject into it would
         answer it from that subject's passages."""
-        analysis = analyze(question)
-        if analysis.ordinal or refers_back(question):
+        if analyze(question).ordinal or refers_back(question):
             return False
-        snapshot = self.library.live.current()
-        vocabulary = snapshot.bm25.vocabulary
-        terms = salient_terms(question, term_weights(snapshot), vocabulary, split_compounds=True)
-        return bool(terms) and not any(term in vocabulary for term in terms)
+        terms, written = _content_words(question, self.library.live.current())
+        return bool(terms) and not written
 
     def _knows_a_word(self, state: ChainState) -> bool:
         """A content word of the question, or a part of one ("卫星通信" → 卫星), is a word the library writes.
         Words it never writes ("护照") are no sign that the question is about its passages."""
-        snapshot = state.snapshot
-        assert snapshot is not None
-        vocabulary = snapshot.bm25.vocabulary
-        terms = salient_terms(state.standalone, term_weights(snapshot), vocabulary, split_compounds=True)
-        return any(term in vocabulary for term in terms)
+        assert state.snapshot is not None
+        return bool(_content_words(state.standalone, state.snapshot)[1])
 
     def gate_features(self, state: ChainState) -> dict[str, float]:
         """The relevance gate's features for a retrieved question (also what `evals.calibrate_gate` fits on)."""
@@ -681,6 +675,14 @@ _EACH_IN_TURN = re.compile(r"分[别別]|各自")
 def _one_side(question: str) -> str:
     """A comparison as asked of one of its sides ("省里和苏州的文件分别提了什么" → "…提了什么")."""
     return _EACH_IN_TURN.sub("", question)
+
+
+def _content_words(text: str, snapshot: IndexSnapshot) -> tuple[list[str], list[str]]:
+    """A text's content words (a compound the library does not use stands for its parts), and those of them that
+    the library writes."""
+    vocabulary = snapshot.bm25.vocabulary
+    terms = list(salient_terms(text, term_weights(snapshot), vocabulary, split_compounds=True))
+    return terms, [t for t in terms if t in vocabulary]
 
 
 def _names_section_only(features: dict[str, float]) -> bool:

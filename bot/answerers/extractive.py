@@ -718,7 +718,7 @@ def _counted_in(
     counts something else ("充電樁和加氫站、特高壓…支撐有力,…形成50個以上…" for "多少座加氢站"). A noun the units
     never write whole is named by the library's words inside it ("多少个港口码头" → 港口, 码头)."""
     if _AMOUNT.fullmatch(noun):
-        return True  # "达到什么水平": the amount itself is asked, not something it counts
+        return True  # "…提升到什么程度": the amount itself is asked, not something it counts
     clauses = [c for u in units for c in _CLAUSE_BREAK.split(_figures_text(u))]
     naming = [c for c in clauses if noun in c]
     if naming or vocabulary is None:
