@@ -653,7 +653,7 @@ _HOW_MANY = re.compile(
 )
 _MEASURE = re.compile(r"^[个座项条家所台套批次处名人万亿]+")
 _NOUN_END = re.compile(r"[，,。？?！!；;：:、和及与呢吗]")
-# the verb between a measured noun and 多少 ("…带宽要达到多少", "…占比是多少")
+# the verb between a measured noun and 多少 ("…覆盖率要达到多少", "…处理能力是多少")
 _MEASURED_VERB = re.compile(
     r"(?:分别|各自?)?(?:要|能|将|应|会|需要?|预计)?(?:达到|提高到|提升到|增加到|超过|[高低大小多少]于|不[高低大小多少]于|是|为|有|达)?$"
 )
@@ -670,8 +670,10 @@ _CLAUSE_BREAK = re.compile(r"[，,；;。：:！!？?]")  # the number of a coun
 
 
 def _counted_noun(question: str, vocabulary: set[str] | None = None) -> str | None:
-    """What a "how many" question counts: the words right after 多少/几 and its measure word ("多少座加氢站" → 加氢站),
-    or, in English, the library's word for what follows "how many" ("how many hydrogen stations" → 加氢站)."""
+    """What a "how many" question counts or measures: the words right after 多少/几 and its measure word
+    ("要建几座污水厂" → 污水厂); with nothing after the question word, the noun before it, its head after the last
+    的 ("…管网的覆盖率能达到多少" → 覆盖率); in English, the library's word for what follows "how many"
+    ("how many sewage plants" → 污水厂)."""
     english = _HOW_MANY.search(question)
     if english is not None and vocabulary is not None:
         span = english.group(1)
@@ -688,8 +690,8 @@ def _counted_noun(question: str, vocabulary: set[str] | None = None) -> str | No
         return noun
     if contexts[1]:
         return None
-    # nothing after the question word: what is measured stands before it ("…出口带宽要达到多少")
-    # (the head of a noun phrase follows its last 的: "…扩容后的传输容量")
+    # nothing after the question word: what is measured stands before it ("…污水处理能力要达到多少"), its
+    # head after the last 的 ("…改造后的处理能力")
     measured = _MEASURED_VERB.sub("", _CLAUSE_BREAK.split(contexts[0])[-1]).rsplit("的", 1)[-1]
     return measured if 2 <= len(measured) <= 12 else None
 
@@ -714,9 +716,10 @@ def _counted_in(
     vocabulary: set[str] | None = None,
     generic: frozenset[str] = frozenset(),
 ) -> bool:
-    """True unless a chosen unit names the counted noun and no clause naming it has a number: the sentence then
-    counts something else ("充電樁和加氫站、特高壓…支撐有力,…形成50個以上…" for "多少座加氢站"). A noun the units
-    never write whole is named by the library's words inside it ("多少个港口码头" → 港口, 码头)."""
+    """True unless a chosen unit names the counted noun and no clause naming it has a figure: the sentence then
+    counts something else ("…污水厂提标改造,…新增绿地30公顷" for "几座污水厂"). A noun the units never write
+    whole is named by the library's words inside it ("多少个港口码头" → 港口, 码头): a sentence must name them all
+    and give the figure in the clause naming the last of them, its head."""
     if _AMOUNT.fullmatch(noun):
         return True  # "…提升到什么程度": the amount itself is asked, not something it counts
     clauses = [c for u in units for c in _CLAUSE_BREAK.split(_figures_text(u))]
@@ -735,8 +738,8 @@ def _counted_in(
     ]
     if not any(p in c for p in parts for c in clauses):
         return True
-    # a sentence that names all of it, with a number in a clause naming its head (its last word: 上架率 in
-    # 数据中心上架率, 带宽 in 出口带宽)
+    # a sentence that names all of it, with a figure in a clause naming its head (its last word: 覆盖率 in
+    # 雨污管网覆盖率)
     for unit in units:
         text = _figures_text(unit)
         if all(p in text for p in parts) and any(
