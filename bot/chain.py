@@ -27,6 +27,7 @@ from bot.attribution import (
 from bot.compound import heading, question_parts, renumber
 from bot.condense import Condensed, condense
 from bot.evidence import (
+    SentenceSimilarity,
     Unit,
     UnitVectors,
     corpus_letters,
@@ -453,16 +454,27 @@ class AnswerChain:
         """The relevance gate's features for a retrieved question (also what `evals.calibrate_gate` fits on)."""
         snapshot = state.snapshot
         assert snapshot is not None
+        similarity = self._similarity(state)
         return gate_features(
             state.standalone,
             state.passages,
             term_weights(snapshot),
             snapshot.bm25.vocabulary,
             {doc_id: entry["text"] for doc_id, entry in snapshot.documents.items()},
-            self._similarity(state),
+            similarity,
+            self._baseline(similarity, snapshot),
         )
 
-    def _similarity(self, state: ChainState) -> Any:
+    def _baseline(self, similarity: SentenceSimilarity | None, snapshot: IndexSnapshot) -> float:
+        if similarity is None:
+            return 0.0
+        try:
+            return similarity.baseline(snapshot)
+        except Exception:  # an embeddings endpoint that fails must not fail the answer
+            log.warning("could not compute the dense baseline", exc_info=True)
+            return 0.0
+
+    def _similarity(self, state: ChainState) -> SentenceSimilarity | None:
         """Dense sentence similarity, unless the vector store is down (then words alone decide)."""
         if state.search is not None and state.search.degraded:
             return None
@@ -476,6 +488,7 @@ class AnswerChain:
         self.intents.matrix()
         snapshot = self.library.live.current()
         self.unit_vectors.warm_up(snapshot, cache_dir=self.library.layout.version_dir(snapshot.version))
+        self.unit_vectors.library_sample(snapshot)
 
     # -- answer modes ------------------------------------------------------------------------------
     def _extractive(self, state: ChainState) -> None:

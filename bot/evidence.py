@@ -8,7 +8,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ from retrieval.normalize import compact
 log = logging.getLogger(__name__)
 ALTERNATIVES = "|"  # a term "A|B" (the readings of one English word) is present when A or B is
 SENTENCE_VECTORS_FILE = "sentence_vectors.npz"
+# sentences a question is compared with to know its baseline similarity to the library (SentenceSimilarity)
+BASELINE_SAMPLE = 256
 # a sentence ends at its stop (and closing quotes); a parenthetical right after the stop is the sentence's own note
 # ("…全覆盖。(省通信管理局、省工业和信息化厅分工负责)" names who is responsible for what comes before it)
 _SENTENCE_END = re.compile(r"[。；！？!?]+[”’」』)）]*(?:[(（][^()（）。]{1,80}[)）])?")
@@ -331,6 +333,7 @@ def salient_terms(
     weights: TermWeights,
     corpus_vocabulary: set[str] | None = None,
     split_compounds: bool = False,
+    english_readings: bool | None = None,
 ) -> dict[str, float]:
     """Content terms of a question with their weights; English words the corpus does not know are
     dropped (their glossary translations stand in for them). With `split_compounds` (for choosing
@@ -355,7 +358,7 @@ def salient_terms(
                 terms.update((part, weights.weight(part)) for part in parts)
                 continue
         terms[term] = weights.weight(term)
-    if corpus_vocabulary is not None and split_compounds:
+    if corpus_vocabulary is not None and (split_compounds if english_readings is None else english_readings):
         # an English question's words as the library writes them ("bandwidth" → 带宽); the readings of
         # one English word are one term, present when any of them is
         for readings in chinese_terms(question, corpus_vocabulary.__contains__):
@@ -454,6 +457,7 @@ class UnitVectors:
         self.model_id = model_id or str(getattr(embeddings, "model_name", type(embeddings).__name__))
         self.max_items = max_items
         self._vectors: dict[str, np.ndarray] = {}
+        self._samples: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
@@ -511,16 +515,53 @@ class UnitVectors:
             log.warning("could not save sentence vectors to %s", path, exc_info=True)
             partial.unlink(missing_ok=True)
 
-    def similarity_to(self, question: str) -> Callable[[Sequence[Unit]], np.ndarray]:
-        query = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
+    def similarity_to(self, question: str) -> SentenceSimilarity:
+        return SentenceSimilarity(self, np.asarray(self.embeddings.embed_query(question), dtype=np.float32))
 
-        def score(units: Sequence[Unit]) -> np.ndarray:
-            if not units:
-                return np.zeros(0, dtype=np.float32)
-            # at the CPU-independent precision, like the retriever's similarities
-            return np.round(self.vectors([u.text for u in units]) @ query, SIMILARITY_DECIMALS)
+    def library_sample(self, snapshot: IndexSnapshot) -> np.ndarray:
+        """The vectors of a fixed sample of an index version's sentences (every k-th of its distinct sentences,
+        at most BASELINE_SAMPLE: the cost per question does not grow with the library); cached per version."""
+        sample = self._samples.get(snapshot.version)
+        if sample is None:
+            texts = sorted(
+                {
+                    u.text
+                    for c in snapshot.chunks
+                    if not c.is_heading_only
+                    for u in units_of(c)
+                    if not u.is_heading
+                }
+            )
+            step = max(1, len(texts) // BASELINE_SAMPLE)
+            sample = self.vectors(texts[::step][:BASELINE_SAMPLE])
+            with self._lock:
+                self._samples[snapshot.version] = sample
+                while len(self._samples) > 2:
+                    self._samples.pop(next(iter(self._samples)))
+        return sample
 
-        return score
+
+@dataclass(frozen=True)
+class SentenceSimilarity:
+    """A question's dense similarity to evidence units (call it with the units), at the CPU-independent
+    precision like the retriever's similarities."""
+
+    unit_vectors: UnitVectors
+    query: np.ndarray
+
+    def __call__(self, units: Sequence[Unit]) -> np.ndarray:
+        if not units:
+            return np.zeros(0, dtype=np.float32)
+        return np.round(self.unit_vectors.vectors([u.text for u in units]) @ self.query, SIMILARITY_DECIMALS)
+
+    def baseline(self, snapshot: IndexSnapshot) -> float:
+        """The question's mean similarity to a fixed sample of the library's sentences: what "similar" is for
+        this question before any passage is about it (lower for a question in another language than the
+        library's, higher for one on the library's topic)."""
+        sample = self.unit_vectors.library_sample(snapshot)
+        if not len(sample):
+            return 0.0
+        return round(float(np.round(sample @ self.query, SIMILARITY_DECIMALS).mean()), SIMILARITY_DECIMALS)
 
 
 def save_sentence_vectors(library: Any) -> None:

@@ -1,8 +1,8 @@
 """The relevance gate: decides, deterministically, whether the retrieved passages can answer the question.
 
 A logistic model over a few explainable features (how much of the question's content the passages contain,
-dense similarity of the best passage and the best sentence, whether the question names a section of the
-document). Its weights and threshold are calibrated on the QA eval set by `python -m evals.calibrate_gate`,
+dense similarity of the best passage and the best sentence above the question's baseline similarity to the library,
+whether the question names a section of the document). Its weights and threshold are calibrated on the QA eval set by `python -m evals.calibrate_gate`,
 which writes bot/data/gate.json; the README records the calibration numbers."""
 
 from __future__ import annotations
@@ -73,17 +73,23 @@ def gate_features(
     vocabulary: set[str],
     document_texts: dict[str, str],
     similarity: Callable[[Sequence[Unit]], np.ndarray] | None = None,
+    baseline: float = 0.0,
 ) -> dict[str, float]:
-    terms = salient_terms(question, weights, vocabulary)
+    """`baseline` is the question's mean dense similarity to the library at large (`SentenceSimilarity.baseline`):
+    the dense features are how much more similar the best passage and sentence are than that. An English question
+    is less similar to every Chinese passage than a Chinese one is (e5's cosines across languages sit lower), and an
+    on-topic question more similar to all of them than an off-topic one; the difference is what says the passages
+    are about it."""
+    terms = salient_terms(question, weights, vocabulary, english_readings=True)
     top = list(passages[:3])
     units = [u for p in top for u in units_of(p.chunk) if not u.is_heading]
-    unit_dense = float(similarity(units).max()) if similarity is not None and units else 0.0
+    unit_dense = float(similarity(units).max()) - baseline if similarity is not None and units else 0.0
     docs = dict.fromkeys(p.chunk.doc_id for p in top)
     return {
         "coverage": coverage(terms, "\n".join(p.chunk.contextual_text for p in top)),
         "top_coverage": coverage(terms, top[0].chunk.contextual_text) if top else 0.0,
         "doc_coverage": coverage(terms, "\n".join(document_texts.get(d, "") for d in docs)),
-        "dense": max((p.dense_score or 0.0 for p in top), default=0.0),
+        "dense": max((p.dense_score - baseline for p in top if p.dense_score is not None), default=0.0),
         "unit_dense": unit_dense,
         "label_match": label_match(question, top),
         "log_terms": math.log1p(len(terms)),

@@ -6,8 +6,9 @@ Chinese–English dictionary, shipped as a data file in the `chinese-english-loo
 Chinese map and keeps, for each English word or phrase of a question, only the Chinese words that the library
 itself uses: "internet of things" → 物联网, "bandwidth" → 带宽, and two neighbouring words whose readings join
 into a library word count as it ("data center" → 数据 + 中心 → 数据中心). The extractive answer uses these
-readings to choose sentences (bot.evidence); retrieval and the relevance gate do not (README: tried with BM25, the extra words moved the gate's evidence
-more than they found). Nothing here is about one corpus: the dictionary is general, the filter is the library.
+readings to choose sentences (bot.evidence) and the relevance gate counts them as an English question's content
+words; retrieval does not (README: tried with BM25, the extra words moved the gate's evidence more than they
+found). Nothing here is about one corpus: the dictionary is general, the filter is the library.
 """
 
 from __future__ import annotations
