@@ -333,12 +333,13 @@ def salient_terms(
     weights: TermWeights,
     corpus_vocabulary: set[str] | None = None,
     split_compounds: bool = False,
-    english_readings: bool | None = None,
+    english_readings: bool = False,
 ) -> dict[str, float]:
     """Content terms of a question with their weights; English words the corpus does not know are
     dropped (their glossary translations stand in for them). With `split_compounds` (for choosing
     sentences, not for judging relevance), a compound the corpus does not use ("医药企业") stands for
-    its parts that it does use ("医药", "企业")."""
+    its parts that it does use ("医药", "企业"). With `split_compounds` or `english_readings` (the relevance gate),
+    an English question's words count in the library's words ("bandwidth" → 带宽)."""
     terms: dict[str, float] = {}
     for term in tokenize(question, expand=False, search_mode=False):
         if term in weights.generic or (len(term) < 2 and not term.isdigit()):
@@ -358,7 +359,7 @@ def salient_terms(
                 terms.update((part, weights.weight(part)) for part in parts)
                 continue
         terms[term] = weights.weight(term)
-    if corpus_vocabulary is not None and (split_compounds if english_readings is None else english_readings):
+    if corpus_vocabulary is not None and (split_compounds or english_readings):
         # an English question's words as the library writes them ("bandwidth" → 带宽); the readings of
         # one English word are one term, present when any of them is
         for readings in chinese_terms(question, corpus_vocabulary.__contains__):

@@ -1,9 +1,10 @@
 """The relevance gate: decides, deterministically, whether the retrieved passages can answer the question.
 
 A logistic model over a few explainable features (how much of the question's content the passages contain,
-dense similarity of the best passage and the best sentence above the question's baseline similarity to the library,
-whether the question names a section of the document). Its weights and threshold are calibrated on the QA eval set by `python -m evals.calibrate_gate`,
-which writes bot/data/gate.json; the README records the calibration numbers."""
+dense similarity of the best passage and the best sentence above the question's baseline similarity to the
+library, whether the question names a section of the document). Its weights and threshold are calibrated on the
+QA eval set by `python -m evals.calibrate_gate`, which writes bot/data/gate.json; the README records the
+calibration numbers."""
 
 from __future__ import annotations
 
