@@ -29,7 +29,8 @@ _LIST = re.compile(
 )
 # the English forms read as the Chinese ones do: 比例/占比 → proportion/share/rate, 多少 → how many/much/large
 _QUANTITY = re.compile(
-    r"多少|几成|比例|占比|百分之|数量|how (?:many|much|large|big)|"
+    # 几 with a measure word for things counts them ("几座桥", "几家医院"); 几个 may count kinds ("有几个方面"): a list
+    r"多少|(?<!哪)几[座家所台套处]|几成|比例|占比|百分之|数量|how (?:many|much|large|big)|"
     r"what (?:percentage|proportion|share|ratio|rate)\b|\bnumber of\b"
 )
 _MONEY = re.compile(
@@ -62,7 +63,7 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
         r"offices|government) (?:issued|published|released)"
     ),
     "published": re.compile(
-        r"when was .*published|发布得?更早|哪个先发布|先后|公布日期|印发日期|发布日期|发文日期|成文日期|哪天|哪一天|什么时候(?:印发|发布|公布|出台|发的|发出)|何时(?:印发|发布|出台)|什么日期|几月几[日号]|哪月哪[日号天]|when was .*(?:issued|published)|what date|on what date|"
+        r"when was .*published|发布得?更早|哪个先发布|先后|公布日期|印发日期|发布日期|发文日期|成文日期|什么时候(?:印发|发布|公布|出台|发的|发出)|何时(?:印发|发布|出台)|when was .*(?:issued|published)|"
         # the year a document was published ("哪一年印发的", "issued …, and in what year"), not the year of a target
         r"哪一?年(?:份)?(?:印发|发布|公布|出台|制定|发的|发出)|(?:issued|published|released)\b[^?]{0,80}\bin (?:what|which) year"
     ),
@@ -188,7 +189,7 @@ class QuestionAnalysis:
 
 # the words that stand where the answer would stand ("要培育什么园区" → "要培育X园区")
 _QUESTION_WORD = re.compile(
-    r"什么样的?|什么|哪一类|哪类|哪些|哪几(?:个|项|条|方面)?|哪一?个|哪里|哪两[座份个项]?|怎样的?|怎么|如何|多少个?|几个|谁"
+    r"什么样的?|什么|哪一类|哪类|哪些|哪几(?:个|项|条|方面)?|哪一?个|哪里|哪两[座份个项]?|怎样的?|怎么|如何|多少个?|几[个座家所台套处]|谁"
 )
 
 
@@ -409,6 +410,14 @@ def _fields_asked(question: str, norm: str, lowered: str) -> tuple[str, ...]:
     document (a place, a level, a kind of document, "这份…"): "智慧灯杆试点的建成期限" asks when the 试点 is to be
     built, which the sentence about it says, not the document's period."""
     fields = tuple(f for f, p in METADATA_FIELDS.items() if p.search(norm) or p.search(lowered))
+    if (
+        "published" not in fields
+        and _DAY_ASKED.search(norm + lowered)
+        and _PUBLISHED_IN_WORDS.search(norm + lowered)
+    ):
+        # "哪天印发的": the day of publication; a day asked without publication ("申报截止日期是哪天") is the day
+        # of what the sentence is about, which its text must give
+        fields = tuple(f for f in METADATA_FIELDS if f in fields or f == "published")
     if "published" in fields and _OTHER_DAYS & set(fields) and not _PUBLISHED_IN_WORDS.search(norm + lowered):
         # "截止时间是哪天": 哪天 asks the day of the deadline (or of taking effect), not of publication
         fields = tuple(f for f in fields if f != "published")

@@ -208,9 +208,13 @@ class ExtractiveAnswerer:
         if places:
             # "青岛到2022年要建多少基站" answered by the province's figure: the figure for the place asked is not given
             return Draft(refusal_reason=f"文件中没有给出{places[0]}的具体数字")
-        counted = _counted_noun(question, vocabulary) if counting else None
+        # "建几个研发平台" counts things as "多少" does (a list question only for its 几个, which may count kinds);
+        # answered by sentences rather than an enumeration of them, the sentence naming what is counted must give
+        # its number
+        things = analysis.wants_list and not draft.list_items and bool(_THINGS_COUNTED.search(question))
+        counted = _counted_noun(question, vocabulary) if counting or things else None
         if counted and not _counted_in(counted, draft.units, vocabulary, weights.generic):
-            return Draft(refusal_reason=f"文件中没有给出{counted}的具体数字")
+            return Draft(refusal_reason=f"文件中没有给出{_as_written(counted, question)}的具体数字")
         claimed = claimed_figures(question)
         given = [value for u in draft.units for _, value in figure_values(u.text)] if claimed else []
         unsupported = [w for w, v in claimed if not any(math.isclose(v, g) for g in given)]
@@ -667,6 +671,8 @@ _EACH_FIGURE = re.compile(r"(?:分别|各自?)(?:是|为|有|要|能|将|达到|
 # words for an amount itself, not for what is counted ("…建设数量是多少")
 _AMOUNT = re.compile(r"数量|总量|个数|数目|总数|水平|程度|\d+")
 _CLAUSE_BREAK = re.compile(r"[，,；;。：:！!？?]")  # the number of a counted noun stands in the noun's clause
+# a count of things asked with 几 and a measure word ("要建几座桥", "有几家医院")
+_THINGS_COUNTED = re.compile(r"(?<!哪)几个")  # not 哪几个: which ones
 
 
 def _counted_noun(question: str, vocabulary: set[str] | None = None) -> str | None:
@@ -694,6 +700,15 @@ def _counted_noun(question: str, vocabulary: set[str] | None = None) -> str | No
     # head after the last 的 ("…改造后的处理能力")
     measured = _MEASURED_VERB.sub("", _CLAUSE_BREAK.split(contexts[0])[-1]).rsplit("的", 1)[-1]
     return measured if 2 <= len(measured) <= 12 else None
+
+
+def _as_written(words: str, question: str) -> str:
+    """Words read from a normalised question ("5g产业园") as the question writes them ("5G產業園")."""
+    simplified = to_simplified(question)
+    start = simplified.lower().find(words.lower())
+    if start < 0 or len(simplified) != len(question):
+        return words
+    return question[start : start + len(words)]
 
 
 def _gives_figure(clause: str) -> bool:
@@ -752,18 +767,20 @@ def _counted_in(
 def _places_not_given(
     question: str, analysis: QuestionAnalysis, units: Sequence[Unit], snapshot: IndexSnapshot
 ) -> list[str]:
-    """The places a figure is asked for that are neither a library document's own place (those are attribution's
-    to choose between) nor named by a quoted sentence (an English name counts as the Chinese places it may be:
-    "Qingdao" → 青岛)."""
+    """The places a figure is asked for that are neither the place of a quoted sentence's document nor named by a
+    quoted sentence (an English name counts as the Chinese places it may be: "Qingdao" → 青岛). A city's share
+    of a province's target ("全省4万个基站，分给某市多少") is not given by the province's document, though the
+    library holds a document of that city."""
     own = LibraryPlaces.of(snapshot).by_place  # cached per index version
     quoted = compact(to_simplified(" ".join(u.text for u in units)))
+    cited = {u.chunk.doc_id for u in units}
     # an English name is one place however many Chinese places it may be ("Suzhou": 苏州 or 宿州)
     chinese = [] if is_english(question) else [(p, (p,)) for p in analysis.places]
     asked = chinese + english_place_names(asked_part(question))
     return [
         name
         for name, readings in asked
-        if not any(canonical_place(r) in own or compact(r) in quoted for r in readings)
+        if not any(own.get(canonical_place(r), frozenset()) & cited or compact(r) in quoted for r in readings)
     ]
 
 

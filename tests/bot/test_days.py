@@ -35,14 +35,22 @@ def service(e5: E5Embeddings, tmp_path_factory: pytest.TempPathFactory) -> Assis
         ("苏州计划是哪天印发的？", ("published",)),
         ("苏州计划哪天发布的，哪天施行？", ("published", "effective")),
         ("这份文件哪天生效？", ("effective",)),
+        ("苏州计划是几月几日印发的？", ("published",)),
+        ("苏州计划的公布日期是哪天？", ("published",)),
+        # a day asked of something the text speaks of, without publication, is not the day of publication
+        ("智慧园区示范项目的申报截止日期是哪天？", ()),
+        ("示范项目什么日期开始评审？", ()),
     ],
 )
 def test_a_day_is_the_day_of_the_field_asked(question: str, fields: tuple[str, ...]) -> None:
     assert analyze(question).metadata_fields == fields
 
 
-def test_a_day_the_text_does_not_give_is_refused(service: AssistantService) -> None:
-    answer = refused(service, "智慧园区示范项目的申报截止时间是哪天？")
+@pytest.mark.parametrize(
+    "question", ["智慧园区示范项目的申报截止时间是哪天？", "智慧园区示范项目的申报截止日期是哪天？"]
+)
+def test_a_day_the_text_does_not_give_is_refused(service: AssistantService, question: str) -> None:
+    answer = refused(service, question)
     assert "日期" in (answer.refusal_reason or "")
     assert "2024年2月1日" not in answer.answer  # the day of publication is no deadline
 

@@ -46,7 +46,10 @@ def test_format_is_detected_by_fields() -> None:
     assert detect_format(QA_DATASET) == "qa" and detect_format(RETRIEVAL_DATASET) == "retrieval"
 
 
-@pytest.mark.parametrize("path", [QA_DATASET, RETRIEVAL_DATASET], ids=["qa", "retrieval"])
+SHIPPED = sorted({QA_DATASET, RETRIEVAL_DATASET, *QA_DATASET.parent.glob("*.jsonl")})
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_shipped_datasets_pass_the_check(
     path: Path, corpus: tuple[dict[str, str], list[tuple[str, str]]]
 ) -> None:
