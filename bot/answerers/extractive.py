@@ -204,7 +204,7 @@ class ExtractiveAnswerer:
         if years:
             # "2020年的时候…占比是多少" answered by a 2022 target: the figure for the year asked is not given
             return Draft(refusal_reason=f"文件中没有给出{years[0]}年的具体数字")
-        places = _places_not_given(question, analysis, draft.units, snapshot) if counting else []
+        places = _places_not_given(question, analysis, draft.units, passages, snapshot) if counting else []
         if places:
             # "青岛到2022年要建多少基站" answered by the province's figure: the figure for the place asked is not given
             return Draft(refusal_reason=f"文件中没有给出{places[0]}的具体数字")
@@ -765,7 +765,11 @@ def _counted_in(
 
 
 def _places_not_given(
-    question: str, analysis: QuestionAnalysis, units: Sequence[Unit], snapshot: IndexSnapshot
+    question: str,
+    analysis: QuestionAnalysis,
+    units: Sequence[Unit],
+    passages: Sequence[Passage],
+    snapshot: IndexSnapshot,
 ) -> list[str]:
     """The places a figure is asked for that are neither the place of a quoted sentence's document nor named by a
     quoted sentence (an English name counts as the Chinese places it may be: "Qingdao" → 青岛). A city's share
@@ -774,14 +778,18 @@ def _places_not_given(
     own = LibraryPlaces.of(snapshot).by_place  # cached per index version
     quoted = compact(to_simplified(" ".join(u.text for u in units)))
     cited = {u.chunk.doc_id for u in units}
+    searched = {p.chunk.doc_id for p in passages}
+
+    def given(place: str) -> bool:
+        documents = own.get(canonical_place(place), frozenset())
+        # a place whose documents were not searched (a comparison answered one document at a time: "苏州和全省
+        # 分别…" asked of the province's plan) is another part's to give
+        return bool(documents & cited) or (bool(documents) and not documents & searched)
+
     # an English name is one place however many Chinese places it may be ("Suzhou": 苏州 or 宿州)
     chinese = [] if is_english(question) else [(p, (p,)) for p in analysis.places]
     asked = chinese + english_place_names(asked_part(question))
-    return [
-        name
-        for name, readings in asked
-        if not any(own.get(canonical_place(r), frozenset()) & cited or compact(r) in quoted for r in readings)
-    ]
+    return [name for name, readings in asked if not any(given(r) or compact(r) in quoted for r in readings)]
 
 
 TITLE_RUN_MIN = 3  # a run of the question this long found in the document's title names the document
