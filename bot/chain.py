@@ -45,6 +45,7 @@ from bot.prompts import addresses_the_model, pack_evidence, question_for_model
 from bot.question import (
     QuestionAnalysis,
     analyze,
+    asked_clauses,
     asked_part,
     asks,
     asks_in_words,
@@ -355,7 +356,9 @@ class AnswerChain:
         asked = asked_part(state.question)
         library_text = corpus_text(snapshot)
         foreign = [
-            p for p in place_names(to_simplified(asked)) if compact(canonical_place(p)) not in library_text
+            p
+            for p in place_names(to_simplified(asked_clauses(state.question)))
+            if compact(canonical_place(p)) not in library_text
         ] + [
             f"{name}（{'、'.join(readings)}）"
             for name, readings in english_place_names(asked)

@@ -245,12 +245,26 @@ def _without_asker(clauses: list[str]) -> list[str]:
     return [c for c in clauses if _ASKING.search(c) or not _ASKER.search(c)]
 
 
+# an English request asks as 给我/告诉我 do ("Please give me the office phone number.")
+_REQUEST = re.compile(r"\b(?:please|tell me|give me|show me)\b", re.IGNORECASE)
+
+
+def asked_clauses(text: str) -> str:
+    """What a message asks, without the sentences that only tell (asked_part) and the asker's account of themselves
+    within them: "我在潍坊做宽带业务，想知道…从哪些城市先开始试的？" asks nothing about 潍坊, and "选址时经常遇到…
+    的情况。想问下…有没有要求…开放？" asks for no site."""
+    clauses = [c for c in _CLAUSE.findall(text) if c.strip()]
+    asking = [c for c in clauses if _ASKING.search(c) or _REQUEST.search(c)]
+    asked = "".join(asking) if asking and len(clauses) > 1 else text
+    kept = _without_asker(_COMMA_CLAUSE.findall(asked))
+    return "，".join(kept) if kept else asked
+
+
 def _answer_types(question: str, fields: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The kinds of fact the question asks for (a phone number, a district…), read in the question, not in the
     asker's account of themselves: "我们公司负责项目选址，请问…纳入什么规划" asks for a plan, not a site. The
     department that issued the document ("哪个部门发的") is its issuer, not a department charged with a task."""
-    kept = _without_asker(_COMMA_CLAUSE.findall(question))
-    text = "，".join(kept) if kept else question
+    text = asked_clauses(question)
     norm, lowered = compact(text), text.lower()
     found = tuple(t for t, p in ANSWER_TYPES.items() if p.search(norm) or p.search(lowered))
     return tuple(t for t in found if t != "department") if "issuer" in fields else found

@@ -41,3 +41,15 @@ def test_one_character_before_an_administrative_suffix_is_a_word_not_a_name(
     text: str, places: list[str]
 ) -> None:
     assert place_names(text) == places
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("淄博怎么跟济南、青岛两大城市相处", ["淄博", "济南", "青岛"]),
+        ("发挥中心城市的辐射作用", []),
+        ("推动中小城市和小城镇发展", []),
+    ],
+)
+def test_a_kind_of_city_is_no_place(text: str, places: list[str]) -> None:
+    assert place_names(text) == places
