@@ -245,14 +245,14 @@ def _without_asker(clauses: list[str]) -> list[str]:
     return [c for c in clauses if _ASKING.search(c) or not _ASKER.search(c)]
 
 
-# an English request asks as 给我/告诉我 do ("Please give me the office phone number.")
+# an English request asks as 给我/告诉我 do ("Please give me the hotline number.")
 _REQUEST = re.compile(r"\b(?:please|tell me|give me|show me)\b", re.IGNORECASE)
 
 
 def asked_clauses(text: str) -> str:
-    """What a message asks, without the sentences that only tell (asked_part) and the asker's account of themselves
-    within them: "我在潍坊做宽带业务，想知道…从哪些城市先开始试的？" asks nothing about 潍坊, and "选址时经常遇到…
-    的情况。想问下…有没有要求…开放？" asks for no site."""
+    """What a message asks, without the sentences that only tell and the asker's account of themselves within
+    them: "我在无锡开物流公司，想问苏州计划对冷链仓储有什么支持？" asks nothing about 无锡, and "我们建仓库常被卡在
+    选址上。请问园区用地有什么倾斜？" asks for no site. An English request asks as a question does."""
     clauses = [c for c in _CLAUSE.findall(text) if c.strip()]
     asking = [c for c in clauses if _ASKING.search(c) or _REQUEST.search(c)]
     asked = "".join(asking) if asking and len(clauses) > 1 else text
@@ -429,7 +429,7 @@ def _fields_asked(question: str, norm: str, lowered: str) -> tuple[str, ...]:
         and _DAY_ASKED.search(norm + lowered)
         and _PUBLISHED_IN_WORDS.search(norm + lowered)
     ):
-        # "哪天印发的": the day of publication; a day asked without publication ("申报截止日期是哪天") is the day
+        # "哪天印发的": the day of publication; a day asked without publication ("验收截止日期是哪天") is the day
         # of what the sentence is about, which its text must give
         fields = tuple(f for f in METADATA_FIELDS if f in fields or f == "published")
     if "published" in fields and _OTHER_DAYS & set(fields) and not _PUBLISHED_IN_WORDS.search(norm + lowered):

@@ -208,7 +208,7 @@ class ExtractiveAnswerer:
         if places:
             # "青岛到2022年要建多少基站" answered by the province's figure: the figure for the place asked is not given
             return Draft(refusal_reason=f"文件中没有给出{places[0]}的具体数字")
-        # "建几个研发平台" counts things as "多少" does (a list question only for its 几个, which may count kinds);
+        # "建几个充电站" counts things as "多少" does (a list question only for its 几个, which may count kinds);
         # answered by sentences rather than an enumeration of them, the sentence naming what is counted must give
         # its number
         things = analysis.wants_list and not draft.list_items and bool(_THINGS_COUNTED.search(question))
@@ -703,7 +703,7 @@ def _counted_noun(question: str, vocabulary: set[str] | None = None) -> str | No
 
 
 def _as_written(words: str, question: str) -> str:
-    """Words read from a normalised question ("5g产业园") as the question writes them ("5G產業園")."""
+    """Words read from a normalised question ("5g充电站") as the question writes them ("5G充電站")."""
     simplified = to_simplified(question)
     start = simplified.lower().find(words.lower())
     if start < 0 or len(simplified) != len(question):
@@ -773,7 +773,7 @@ def _places_not_given(
 ) -> list[str]:
     """The places a figure is asked for that are neither the place of a quoted sentence's document nor named by a
     quoted sentence (an English name counts as the Chinese places it may be: "Qingdao" → 青岛). A city's share
-    of a province's target ("全省4万个基站，分给某市多少") is not given by the province's document, though the
+    of a province's target ("全省新建10万个充电桩，某市分到多少") is not given by the province's document, though the
     library holds a document of that city."""
     own = LibraryPlaces.of(snapshot).by_place  # cached per index version
     quoted = compact(to_simplified(" ".join(u.text for u in units)))
