@@ -671,8 +671,8 @@ _EACH_FIGURE = re.compile(r"(?:分别|各自?)(?:是|为|有|要|能|将|达到|
 # words for an amount itself, not for what is counted ("…建设数量是多少")
 _AMOUNT = re.compile(r"数量|总量|个数|数目|总数|水平|程度|\d+")
 _CLAUSE_BREAK = re.compile(r"[，,；;。：:！!？?]")  # the number of a counted noun stands in the noun's clause
-# a count of things asked with 几 and a measure word ("要建几座桥", "有几家医院")
-_THINGS_COUNTED = re.compile(r"(?<!哪)几个")  # not 哪几个: which ones
+# 几个 in a list question may count things ("要建几个充电站"), not only kinds; 哪几个 asks which ones
+_THINGS_COUNTED = re.compile(r"(?<!哪)几个")
 
 
 def _counted_noun(question: str, vocabulary: set[str] | None = None) -> str | None:
