@@ -32,6 +32,7 @@ from bot.evidence import (
     UnitVectors,
     corpus_letters,
     corpus_text,
+    coverage,
     latest_year,
     letters,
     salient_terms,
@@ -58,7 +59,7 @@ from bot.question import (
 )
 from bot.question import warm_up as question_warm_up
 from retrieval.index import IndexSnapshot
-from retrieval.lexical import SYNONYMS
+from retrieval.lexical import SYNONYMS, word_class
 from retrieval.library import PolicyLibrary
 from retrieval.normalize import compact, to_simplified
 from retrieval.places import canonical_place, english_place_names
@@ -71,6 +72,7 @@ FALLBACK_NOTICE = "生成式概括未通过核验（{why}），仅显示原文�
 DIRECTIVE_NOTICE = "问题中含有对回答方式的指令，未交给生成式模型，仅显示原文摘录。"
 DIRECTIVE_DROPPED_NOTICE = "问题中对回答方式的指令未予执行，生成式模型只读到所问的问题。"
 REJECTED = "与所引原文不符"
+VERB_CLASS = "v"  # jieba's class of plain verbs (not "vn", verbal nouns such as 建设 that name a subject)
 TIMEOUT_NOTICE = "生成式模型超过{seconds:g}秒未写完概括，仅显示原文摘录。"
 
 
@@ -404,9 +406,12 @@ class AnswerChain:
                 state.decision = GateDecision(
                     True, state.decision.score, {**state.decision.features, "agree": 1.0}
                 )
-            elif not state.decision.answerable and _names_section_only(state.decision.features):
+            elif not state.decision.answerable and (
+                _names_section_only(state.decision.features) or self._names_section_and_verbs(state)
+            ):
                 # "苏州计划的工作目标是什么？": the question names a section of a passage retrieved and asks
-                # nothing the passages do not write; the section is the answer
+                # nothing the passages do not write, or only a verb they do not ("…工作目标哪年达成？"): the
+                # section is the answer, and what it asks for (a year, a figure) is checked in it
                 state.decision = GateDecision(
                     True, state.decision.score, {**state.decision.features, "section_named": 1.0}
                 )
@@ -452,6 +457,23 @@ class AnswerChain:
         Words it never writes ("护照") are no sign that the question is about its passages."""
         assert state.snapshot is not None
         return bool(_content_words(state.standalone, state.snapshot)[1])
+
+    def _names_section_and_verbs(self, state: ChainState) -> bool:
+        """The question names a section of a top passage, and the content words the top passages do not write
+        are all verbs in jieba's dictionary (完成, 达成): they say what happens to the section's subject, not
+        what else it is about."""
+        assert state.snapshot is not None
+        if not state.decision or state.decision.features.get("label_match", 0.0) < 1.0:
+            return False
+        top = "\n".join(p.chunk.contextual_text for p in state.passages[:3])
+        terms = salient_terms(
+            state.standalone, term_weights(state.snapshot), state.snapshot.bm25.vocabulary, english_readings=True
+        )
+        missing = [t for t in terms if not coverage({t: 1.0}, top)]
+        if not missing or not all(word_class(t) == VERB_CLASS for t in missing):
+            return False
+        # "…保障措施哪年完成？": a year asked must be in the sections' own text (a title's period is no answer)
+        return not state.analysis.wants_year or any(_YEAR.search(p.chunk.text) for p in state.passages[:3])
 
     def gate_features(self, state: ChainState) -> dict[str, float]:
         """The relevance gate's features for a retrieved question (also what `evals.calibrate_gate` fits on)."""
@@ -681,6 +703,7 @@ def _in_library(phrase: str, snapshot: IndexSnapshot) -> bool:
     return not wanted or any(letters(w) in text for w in (wanted, *SYNONYMS.get(wanted, ())))
 
 
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _QUESTION_MARK = re.compile(r"(?<=[？?])")
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.answer import Turn
-from bot.question import analyze
+from bot.question import QuestionAnalysis, analyze, points_at_a_document
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,15 @@ def condense(question: str, history: Sequence[Turn]) -> Condensed:
         section = previous.list_items[analysis.ordinal - 1]
         leaf = section.split(" › ")[-1]
         return Condensed(f"{leaf} {question}", section_hint=section, doc_hint=(previous.doc_ids or [None])[0])
-    if not analysis.looks_like_follow_up:
+    if not analysis.looks_like_follow_up and not _field_of_no_document(analysis):
         return Condensed(question)
     subject = previous.standalone_question
     return Condensed(f"{subject}；{question}", doc_hint=(previous.doc_ids or [None])[0])
+
+
+def _field_of_no_document(analysis: QuestionAnalysis) -> bool:
+    """A document's field asked without naming a document ("什么时候开始施行？"): the field of the document the
+    conversation is about."""
+    return bool(analysis.metadata_fields) and not (
+        analysis.places or analysis.scopes or points_at_a_document(analysis.text)
+    )

@@ -68,7 +68,7 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
         r"哪一?年(?:份)?(?:印发|发布|公布|出台|制定|发的|发出)|(?:issued|published|released)\b[^?]{0,80}\bin (?:what|which) year"
     ),
     "effective": re.compile(
-        r"施行日期|(?:开始|何时|什么时候|哪天|哪一天|起)(?:施行|实施|生效)|生效|实施日期|effective date|take effect"
+        r"施行日期|(?:开始|何时|什么时候|哪天|哪一天|起)(?:施行|实施|实行|执行|生效)|生效|实施日期|effective date|take effect"
     ),
     "level": re.compile(
         r"效力等级|效力级别|文件级别|什么性质的文件|什么(?:级别|层级)的(?:文件|政策)|level of authority|effect level|legal effect"

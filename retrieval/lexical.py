@@ -14,6 +14,7 @@ from pathlib import Path
 
 import bm25s
 import jieba
+import jieba.posseg
 import numpy as np
 
 from retrieval import bilingual
@@ -228,6 +229,23 @@ def general_rarity(word: str) -> float:
         frequency, total = tokenizer.FREQ.get(word, 0), tokenizer.total
     idf = math.log(total / (frequency + 1))
     return min(1.0, max(MIN_RARITY, (idf - EVERYDAY_IDF) / (RARE_IDF - EVERYDAY_IDF)))
+
+
+@lru_cache(maxsize=1)
+def _tagger() -> jieba.posseg.POSTokenizer:
+    """jieba's part-of-speech tagger over the policy tokenizer (word classes from jieba's dictionary)."""
+    return jieba.posseg.POSTokenizer(_tokenizer())
+
+
+@lru_cache(maxsize=65536)
+def word_class(word: str) -> str:
+    """The part of speech jieba's dictionary gives a word ("n" noun, "ns" place, "v" verb, "vn" verbal noun…);
+    for a text it reads as several words, the last one's; "eng" for a code in Latin letters and digits ("5G")."""
+    if word.isascii() and word.isalnum():
+        return "eng"
+    with _jieba_lock:
+        tagged = list(_tagger().cut(word))
+    return tagged[-1].flag if tagged else "x"
 
 
 def search_words(text: str) -> list[str]:

@@ -35,6 +35,10 @@ def service(e5: E5Embeddings, tmp_path_factory: pytest.TempPathFactory) -> Assis
         ("苏州计划是哪天印发的？", ("published",)),
         ("苏州计划哪天发布的，哪天施行？", ("published", "effective")),
         ("这份文件哪天生效？", ("effective",)),
+        # the verbs of taking effect: 施行, 实施, 实行, 执行 (a document's 执行期 is its period, not this)
+        ("苏州计划什么时候开始执行？", ("effective",)),
+        ("苏州那个计划啥时候开始实行的？", ("effective",)),
+        ("苏州计划是谁发的？何时起执行？", ("issuer", "effective")),
         ("苏州计划是几月几日印发的？", ("published",)),
         ("苏州计划的公布日期是哪天？", ("published",)),
         # a day asked of something the text speaks of, without publication, is not the day of publication
