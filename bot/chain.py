@@ -467,7 +467,10 @@ class AnswerChain:
             return False
         top = "\n".join(p.chunk.contextual_text for p in state.passages[:3])
         terms = salient_terms(
-            state.standalone, term_weights(state.snapshot), state.snapshot.bm25.vocabulary, english_readings=True
+            state.standalone,
+            term_weights(state.snapshot),
+            state.snapshot.bm25.vocabulary,
+            english_readings=True,
         )
         missing = [t for t in terms if not coverage({t: 1.0}, top)]
         if not missing or not all(word_class(t) == VERB_CLASS for t in missing):

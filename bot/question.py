@@ -111,6 +111,9 @@ ANSWER_TYPES: dict[str, re.Pattern[str]] = {
     ),
     "department": re.compile(
         r"哪个部门|哪些部门|由谁负责|谁负责|责任单位|牵头单位|主管部门|"
+        # a body asked with what it is charged with: "由哪些单位负责", "哪几个机构来管", "什么单位牵头"
+        r"(?:哪|什么)[一几些个家]*[\u4e00-\u9fff]{0,2}?(?:部门|单位|机构|机关)[^，,。？?]{0,8}?"
+        r"(?:负责|牵头|主管|承担|分管|管的|来管|管理|落实)|"
         r"which (?:department|agency|bureau|authority|authorities)|who is (?:responsible|in charge)|lead (?:unit|agency)"
     ),
     "district": re.compile(

@@ -51,6 +51,12 @@ MAX_UNITS = 4
 DENSE_SHARE = 0.5  # weight of the (min-max scaled) dense similarity beside the lexical share
 KEEP_RATIO = 0.7  # keep sentences of the best passage scoring at least this share of the best one
 OTHER_PASSAGE_RATIO = 0.8  # … and of another passage, at least this share
+TYPE_BONUS = (
+    0.5  # a sentence that gives the kind of fact asked for (a department, a phone number) is preferred …
+)
+# … when its evidence is the form of such a fact (a number, an address, an office charged with a task), not a word
+# of a topic ("申请" is in many sentences that say nothing of how to apply) nor a loose form ("…城区、" for a district)
+FACT_FORMS = frozenset({"phone", "email", "url", "department"})
 LIST_BONUS = 0.5  # a "which are…" question prefers sentences that enumerate (A、B、C)
 LOWER_RANK_FACTOR = 0.9  # sentences of the passages after the first
 # sentences are chosen from this many of the best passages (and from any passage that restates the question) …
@@ -167,6 +173,7 @@ class ExtractiveAnswerer:
             passages,
             similarity,
             prefer_enumerations=analysis.wants_list,
+            answer_types=analysis.answer_types,
             question=question,
             places=analysis.places,
             titles=_library_titles(snapshot),
@@ -184,6 +191,7 @@ class ExtractiveAnswerer:
         if unnamed:
             # "那15个产业园具体是哪些": the document gives how many, not which
             return Draft(refusal_reason=f"文件只给出了数量（{unnamed}个），没有逐一列出")
+        draft = _with_fact_asked(draft, analysis.answer_types)
         for kind in analysis.answer_types:
             if not any(ANSWER_TYPE_EVIDENCE[kind].search(u.compact) for u in draft.units):
                 return Draft(refusal_reason=f"文件中没有给出所问的{ANSWER_TYPE_NAMES[kind]}")
@@ -238,6 +246,7 @@ class ExtractiveAnswerer:
         passages: Sequence[Passage],
         similarity: Callable[[Sequence[Unit]], np.ndarray] | None = None,
         prefer_enumerations: bool = False,
+        answer_types: Sequence[str] = (),
         question: str = "",
         places: Sequence[str] = (),
         titles: str = "",
@@ -273,6 +282,14 @@ class ExtractiveAnswerer:
             ]
         )
         listing = np.array([bool(ENUMERATION.search(u.text)) for _, u in candidates], dtype=float)
+        # a sentence that gives the kind of fact asked for ("由哪些单位负责" → "(责任单位:…厅)", a phone number)
+        typed = np.array(
+            [
+                any(ANSWER_TYPE_EVIDENCE[k].search(u.compact) for k in answer_types if k in FACT_FORMS)
+                for _, u in candidates
+            ],
+            dtype=float,
+        )
         cloze_bonus = CLOZE_BONUS * np.minimum(np.array(restating, dtype=float) / (2 * CLOZE_MIN), 1.0)
         subject = _without_places(question, places)
         runs = np.array(
@@ -283,6 +300,7 @@ class ExtractiveAnswerer:
             lexical
             + DENSE_SHARE * dense
             + (LIST_BONUS * listing if prefer_enumerations else 0.0)
+            + TYPE_BONUS * typed
             + cloze_bonus
             + phrase
         ) * rank_factor
@@ -850,6 +868,30 @@ def _longest_shared_run(a: str, b: str, naming: str = "") -> int:
         if len(run) > best and run not in naming:
             best = len(run)
     return best
+
+
+def _with_fact_asked(draft: Draft, answer_types: Sequence[str]) -> Draft:
+    """The draft with the sentence of its first passage that gives the kind of fact asked for, when no quoted
+    sentence does ("…由哪些单位负责" answered by a task's first sentences: its closing "(责任单位:…)" comes along)."""
+    if not draft.units:
+        return draft
+    for kind in answer_types:
+        evidence = ANSWER_TYPE_EVIDENCE[kind]
+        if kind not in FACT_FORMS or any(evidence.search(u.compact) for u in draft.units):
+            continue
+        first = draft.units[0].chunk
+        giving = next(
+            (
+                u
+                for u in units_of(first)
+                if not u.is_heading and evidence.search(u.compact) and u not in draft.units
+            ),
+            None,
+        )
+        if giving is not None:
+            units = sorted([*draft.units, giving], key=lambda u: (u.chunk.doc_id != first.doc_id, u.start))
+            draft = replace(draft, units=units)
+    return draft
 
 
 def _is_sentence(unit: Unit) -> bool:
