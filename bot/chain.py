@@ -27,6 +27,7 @@ from bot.attribution import (
 from bot.compound import heading, question_parts, renumber
 from bot.condense import Condensed, condense
 from bot.evidence import (
+    YEAR,
     SentenceSimilarity,
     Unit,
     UnitVectors,
@@ -476,7 +477,7 @@ class AnswerChain:
         if not missing or not all(word_class(t) == VERB_CLASS for t in missing):
             return False
         # "…保障措施哪年完成？": a year asked must be in the sections' own text (a title's period is no answer)
-        return not state.analysis.wants_year or any(_YEAR.search(p.chunk.text) for p in state.passages[:3])
+        return not state.analysis.wants_year or any(YEAR.search(p.chunk.text) for p in state.passages[:3])
 
     def gate_features(self, state: ChainState) -> dict[str, float]:
         """The relevance gate's features for a retrieved question (also what `evals.calibrate_gate` fits on)."""
@@ -706,7 +707,6 @@ def _in_library(phrase: str, snapshot: IndexSnapshot) -> bool:
     return not wanted or any(letters(w) in text for w in (wanted, *SYNONYMS.get(wanted, ())))
 
 
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _QUESTION_MARK = re.compile(r"(?<=[？?])")
 
 

@@ -106,6 +106,7 @@ COMMON_TERM_SHARE = 0.5
 NUMBER = re.compile(
     r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?(?![0-9]|\s*年)|[一二三四五六七八九十百千万]+[个项条家座万]"
 )
+YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # a year written in digits ("2023", not "20230")
 MONEY = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|元)")
 
 
@@ -257,9 +258,7 @@ def _naming_texts(snapshot: IndexSnapshot) -> list[str]:
         summary = entry.get("summary", {})
         for place in summary.get("places") or ():
             texts += [place, place + "市", place + "省"]
-        texts += re.findall(
-            r"(?<!\d)(?:19|20)\d\d(?!\d)", f"{summary.get('period', '')} {summary.get('title', '')}"
-        )
+        texts += YEAR.findall(f"{summary.get('period', '')} {summary.get('title', '')}")
     return texts
 
 

@@ -15,6 +15,7 @@ from bot.evidence import (
     ENUMERATION,
     GENERIC_TERMS,
     MONEY,
+    YEAR,
     TermWeights,
     Unit,
     cloze_match,
@@ -51,9 +52,8 @@ MAX_UNITS = 4
 DENSE_SHARE = 0.5  # weight of the (min-max scaled) dense similarity beside the lexical share
 KEEP_RATIO = 0.7  # keep sentences of the best passage scoring at least this share of the best one
 OTHER_PASSAGE_RATIO = 0.8  # … and of another passage, at least this share
-TYPE_BONUS = (
-    0.5  # a sentence that gives the kind of fact asked for (a department, a phone number) is preferred …
-)
+# a sentence that gives the kind of fact asked for (a department, a phone number) scores this much more …
+TYPE_BONUS = 0.5
 # … when its evidence is the form of such a fact (a number, an address, an office charged with a task), not a word
 # of a topic ("申请" is in many sentences that say nothing of how to apply) nor a loose form ("…城区、" for a district)
 FACT_FORMS = frozenset({"phone", "email", "url", "department"})
@@ -94,7 +94,6 @@ _METADATA_LINES: dict[str, tuple[str, ...]] = {
     "status": ("时效性",),
     "topic": ("主题分类",),
 }
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _DAY = re.compile(
     r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}\s*[.．/-]\s*\d{1,2}\s*[.．/-]\s*\d{1,2}|[一二三四五六七八九十]+月[一二三四五六七八九十]+[日号]"
 )
@@ -196,7 +195,7 @@ class ExtractiveAnswerer:
             if not any(ANSWER_TYPE_EVIDENCE[kind].search(u.compact) for u in draft.units):
                 return Draft(refusal_reason=f"文件中没有给出所问的{ANSWER_TYPE_NAMES[kind]}")
         if analysis.wants_year and not any(
-            _YEAR.search(u.text) or _YEAR.search(u.chunk.title) for u in draft.units
+            YEAR.search(u.text) or YEAR.search(u.chunk.title) for u in draft.units
         ):
             # "那座桥哪年完工" answered by a sentence about the bridge that gives no date: the year is not given
             return Draft(refusal_reason="文件中没有给出所问的年份")
