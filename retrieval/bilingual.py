@@ -79,8 +79,10 @@ def chinese_terms(text: str, known: Callable[[str], bool]) -> list[tuple[str, ..
             if n > 1 and span[-1] in _STOPWORDS:
                 continue  # a phrase does not end on a function word ("plan for")
             senses = _senses(dictionary, span)
+            kept = tuple(s for s in senses if len(s) >= 2 and known(s))[:PER_PHRASE]
+            if n > 1 and not kept:
+                continue  # a phrase the library has no word for is read word by word ("industrial parks")
             if senses:
-                kept = tuple(s for s in senses if len(s) >= 2 and known(s))[:PER_PHRASE]
                 if kept:
                     found.append(kept)
                 if n == 1:
@@ -127,6 +129,27 @@ def _variants(span: list[str]) -> Iterable[str]:
         yield " ".join([*head, base])
 
 
+# an adjective read through the noun it is made from, and British spellings through American ones (CC-CEDICT
+# writes "industry", "organization"): suffix → replacements, tried in order
+_DERIVED = (
+    ("ical", ("y", "ics", "")),  # technological → technology
+    ("ial", ("y", "e", "")),  # industrial → industry, commercial → commerce
+    ("ural", ("ure",)),  # agricultural → agriculture
+    ("al", ("", "e")),  # regional → region, provincial → province
+    ("entific", ("ence",)),  # scientific → science
+    ("ic", ("y", "ics", "e")),  # economic → economy
+    ("isation", ("ization",)),
+    ("isations", ("ization",)),
+    ("ise", ("ize",)),
+    ("ised", ("ize",)),
+    ("ising", ("ize",)),
+    ("ly", ("",)),  # efficiently → efficient
+    ("our", ("or",)),  # labour → labor
+    ("tre", ("ter",)),  # centre → center
+    ("tres", ("ter",)),
+)
+
+
 def _base_forms(word: str) -> list[str]:
     forms = []
     if len(word) > 4 and word.endswith("ies"):
@@ -139,7 +162,14 @@ def _base_forms(word: str) -> list[str]:
         forms += [word[:-3], word[:-3] + "e"]
     if len(word) > 4 and word.endswith("ed"):
         forms += [word[:-2], word[:-1]]
-    return forms
+    if not word.endswith("s"):  # the dictionary writes some nouns in the plural only ("facilities")
+        forms.append(word[:-1] + "ies" if word.endswith("y") else word + "s")
+    return forms + [
+        word[: -len(suffix)] + replacement
+        for suffix, replacements in _DERIVED
+        if len(word) >= len(suffix) + 3 and word.endswith(suffix)
+        for replacement in replacements
+    ]
 
 
 @lru_cache(maxsize=1)

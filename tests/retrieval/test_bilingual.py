@@ -54,6 +54,23 @@ class TestPackagedDictionary:
         # "data center" is no entry; 数据 + 中心 is a word of this library
         assert ("数据中心",) in chinese_terms("Where will the new data centers be built?", known)
 
+    @pytest.mark.parametrize(
+        ("question", "words"),
+        [
+            # an adjective is read through the noun it is made from
+            ("Which industrial parks get a subsidy?", {"工业", "园区", "补贴"}),
+            ("What agricultural logistics hubs are planned?", {"农业", "物流"}),
+            ("What scientific facilities are funded?", {"科学", "设施"}),
+            # British spellings through American ones, a singular through the dictionary's plural
+            ("Which organisation runs the data centres?", {"组织", "数据中心"}),
+            ("Is there a facility for pension payments?", {"设施", "养老金"}),
+        ],
+    )
+    def test_derived_words_spellings_and_unread_phrases(self, question: str, words: set[str]) -> None:
+        # "industrial park" is one entry (工业园区) this library does not write: its words are read one by one
+        library = LIBRARY | {"工业", "园区", "农业", "科学", "设施", "组织", "中心", "数据"}
+        assert words <= flat(chinese_terms(question, library.__contains__))
+
     def test_only_words_the_library_uses(self) -> None:
         words = flat(chinese_terms("Is there a subsidy for pension and artificial intelligence?", known))
         assert words == {"补贴", "养老金", "人工智能"}
