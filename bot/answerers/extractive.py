@@ -3,6 +3,7 @@ retrieved passages, each with a citation. No LLM, deterministic, fast."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -167,16 +168,22 @@ class ExtractiveAnswerer:
             passages = sorted(
                 inside, key=lambda p: (ranked.get(p.chunk.chunk_id, len(ranked)), p.chunk.start)
             )
-        draft = self._sentences(
-            terms,
-            passages,
-            similarity,
+        choose = functools.partial(
+            self._sentences,
+            similarity=similarity,
             prefer_enumerations=analysis.wants_list,
             answer_types=analysis.answer_types,
             question=question,
             places=analysis.places,
             titles=_library_titles(snapshot),
         )
+        draft = choose(terms, passages)
+        dated = _passages_of_year_asked(question, analysis, terms, draft.units, passages)
+        if dated:
+            # "2020年要新开通多少…" answered by a 2022 target: the sentences that give a figure for the year asked
+            # answer it, the year weighing as much as the question's weightiest word
+            years = {str(y): max(terms.values()) for y in analysis.years if str(y) in question}
+            draft = choose({**terms, **years}, dated)
         asked = compact(to_simplified(question))
         if draft.units and not any(
             _is_sentence(u) or compact(to_simplified(u.text)) in asked for u in draft.units
@@ -690,6 +697,33 @@ _AMOUNT = re.compile(r"数量|总量|个数|数目|总数|水平|程度|\d+")
 _CLAUSE_BREAK = re.compile(r"[，,；;。：:！!？?]")  # the number of a counted noun stands in the noun's clause
 # 几个 in a list question may count things ("要建几个充电站"), not only kinds; 哪几个 asks which ones
 _THINGS_COUNTED = re.compile(r"(?<!哪)几个")
+
+
+def _passages_of_year_asked(
+    question: str,
+    analysis: QuestionAnalysis,
+    terms: dict[str, float],
+    units: Sequence[Unit],
+    passages: Sequence[Passage],
+) -> list[Passage]:
+    """When a figure is asked for a year the chosen sentences do not name, the retrieved passages with a sentence
+    that names the year, gives a figure besides it and writes one of the question's words (none: keep the draft)."""
+    if not analysis.wants_quantity or analysis.wants_list:
+        return []
+    years = [str(y) for y in analysis.years if y not in _range_years(question)]
+    if not years or any(y in u.text for y in years for u in units):
+        return []
+    return [
+        p
+        for p in passages
+        if any(
+            any(y in u.text for y in years)
+            and _gives_figure(YEAR.sub("", _figures_text(u)))
+            and unit_score(terms, u) > 0
+            for u in units_of(p.chunk)
+            if not u.is_heading
+        )
+    ]
 
 
 def _counted_noun(question: str, vocabulary: set[str] | None = None) -> str | None:
