@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer import REFUSAL_SENTENCE, AnswerEvent, Citation, Turn, Usage
-from bot.answerers.extractive import Draft, ExtractiveAnswerer
+from bot.answerers.extractive import SENTENCE_PASSAGES, Draft, ExtractiveAnswerer
 from bot.attribution import (
     attributed_documents,
     designated_documents,
@@ -41,6 +41,7 @@ from bot.evidence import (
 )
 from bot.gate import GateDecision, RelevanceGate, gate_features, label_match
 from bot.intents import IntentExemplars
+from bot.kinds import kinds_asked, kinds_sentence
 from bot.lead import attribute, check_lead, declined, is_complete, lead_sentences
 from bot.notices import document_notices, validity_statement
 from bot.prompts import addresses_the_model, pack_evidence, question_for_model
@@ -105,6 +106,8 @@ class ChainState:
     standalone_analysis: QuestionAnalysis | None = None  # the condensed standalone question
     search: SearchResult | None = None
     passages: list[Passage] = field(default_factory=list)
+    # the sentence naming the kinds a question asks for, when it let the question in (`_names_kinds`)
+    named_kinds: Unit | None = None
     snapshot: IndexSnapshot | None = None
     decision: GateDecision | None = None
     draft: Draft | None = None
@@ -407,6 +410,12 @@ class AnswerChain:
                 state.decision = GateDecision(
                     True, state.decision.score, {**state.decision.features, "agree": 1.0}
                 )
+            elif not state.decision.answerable and self._names_kinds(state):
+                # "…的三类X分别是什么": X is what the library is about, so no word of the question tells its
+                # passages apart; a retrieved sentence naming that many kinds of X answers it
+                state.decision = GateDecision(
+                    True, state.decision.score, {**state.decision.features, "kinds": 1.0}
+                )
             elif not state.decision.answerable and (
                 _names_section_only(state.decision.features) or self._names_section_and_verbs(state)
             ):
@@ -458,6 +467,15 @@ class AnswerChain:
         Words it never writes ("护照") are no sign that the question is about its passages."""
         assert state.snapshot is not None
         return bool(_content_words(state.standalone, state.snapshot)[1])
+
+    def _names_kinds(self, state: ChainState) -> bool:
+        """The question asks what kinds its class is divided into and a sentence names them (kept for the answer)."""
+        assert state.snapshot is not None
+        kinds = kinds_asked(state.standalone, state.snapshot.bm25.vocabulary)
+        if kinds is not None:
+            passages = state.passages[:SENTENCE_PASSAGES]
+            state.named_kinds = kinds_sentence(state.standalone, kinds, passages, state.snapshot)
+        return state.named_kinds is not None
 
     def _names_section_and_verbs(self, state: ChainState) -> bool:
         """The question names a section of a top passage, and the content words the top passages do not write
@@ -526,6 +544,11 @@ class AnswerChain:
         if hint:
             hinted = [p.chunk for p in state.passages if p.chunk.section_path.startswith(hint)]
             state.draft = self.extractive.section(hinted, hint)
+            state.answer, state.citations = compose_extractive(state.draft, state.passages)
+            return
+        if state.named_kinds is not None:
+            # let through by the sentence that names the kinds asked (`_names_kinds`): that sentence is the answer
+            state.draft = Draft(units=[state.named_kinds])
             state.answer, state.citations = compose_extractive(state.draft, state.passages)
             return
         draft = self.extractive.draft(

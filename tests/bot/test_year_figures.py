@@ -43,5 +43,7 @@ def test_the_figure_for_the_year_asked(service: AssistantService, question: str)
 
 
 @pytest.mark.parametrize("question", ["苏州计划2025年要建成多少5G基站？", "2025年苏州要建多少个充电站？"])
-def test_a_year_no_sentence_gives_a_figure_for_is_still_refused(service: AssistantService, question: str) -> None:
+def test_a_year_no_sentence_gives_a_figure_for_is_still_refused(
+    service: AssistantService, question: str
+) -> None:
     refused(service, question)
