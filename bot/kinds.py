@@ -26,7 +26,7 @@ _NUMBERS = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7
 _COUNT = r"(?P<count>哪?[两二三四五六七八九十]|哪?\d{1,2}|哪几|哪些|几)"
 _KIND = r"大?(?:类|种)"
 # "X分为哪几类", "X被划分成三大类", "X包括哪几种": the class stands before the verb
-_DIVIDED = re.compile(rf"(?:分成|分为|划分为|划分成|分作|包括|包含|涵盖|有){'了?'}{_COUNT}{_KIND}")
+_DIVIDED = re.compile(rf"(?:分成|分为|划分为|划分成|分作|包括|包含|涵盖|有)了?{_COUNT}{_KIND}")
 # "三类X分别是什么", "哪几类X": the class follows the count
 _COUNTED = re.compile(rf"{_COUNT}{_KIND}(?P<rest>[\u4e00-\u9fff]{{2,{MAX_CLASS_CHARS}}})")
 # where the class's name ends after the count ("三类设施分别是…", "哪几类设施？")
@@ -38,7 +38,7 @@ _BEFORE_CLASS = re.compile(
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _TITLES = re.compile(r"《[^》]*》")
-_ITEM_BREAK = re.compile(r"、|和|及|与|以及")
+_ITEM_BREAK = re.compile(r"、|以及|和|及|与")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ def intents(e5: E5Embeddings) -> IntentExemplars:
         ("该规划的有效期到什么时候？", "period"),
         ("该条例目前是否仍然适用？", "status"),
         ("請告訴我這份通知的正式全稱。", "title"),
+        # the signing date under a document whose name has a period in it ("三年") is its date, not its period
+        ("苏州新基建三年行动计划的落款日期是哪天？", "published"),
+        ("省数字经济三年方案落款是哪一天？", "published"),
     ],
 )
 def test_a_field_question_in_unlisted_words_gets_its_field(
