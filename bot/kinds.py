@@ -72,9 +72,7 @@ def kinds_asked(question: str, vocabulary: set[str] | frozenset[str] = frozenset
 def kinds_in(unit: Unit, asked: KindsAsked) -> list[str]:
     """The different kinds of the asked class a sentence names, in order (the class itself and a bare mention of
     its head are not kinds)."""
-    text = _TITLES.sub(
-        "", compact(to_simplified(unit.text))
-    )  # a document's title names no kind ("《X设施意见》")
+    text = _TITLES.sub("", compact(to_simplified(unit.text)))  # a title in 《》 names no kind
     listed = re.search(rf"(?P<items>[^，,。；;：:]+?)等{re.escape(asked.name)}", text)
     if listed is not None:
         # "甲、乙、丙等X": the items before 等 are the kinds, whatever they end with
