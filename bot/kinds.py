@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bot.attribution import designated_documents
 from bot.evidence import Unit, units_of
+from bot.question import number_of
 from retrieval.index import IndexSnapshot
 from retrieval.lexical import search_words
 from retrieval.metadata import DOCUMENT_KINDS
@@ -22,7 +23,6 @@ from retrieval.retriever import Passage
 MAX_CLASS_CHARS = 12
 MODIFIER_CHARS = 2  # the characters before the head word that tell one kind from another ("信息" in 信息设施)
 
-_NUMBERS = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _COUNT = r"(?P<count>哪?[两二三四五六七八九十]|哪?\d{1,2}|哪几|哪些|几)"
 _KIND = r"大?(?:类|种)"
 # "X分为哪几类", "X被划分成三大类", "X包括哪几种": the class stands before the verb
@@ -64,9 +64,10 @@ def kinds_asked(question: str, vocabulary: set[str] | frozenset[str] = frozenset
             name, count = _AFTER_CLASS.split(counted.group("rest"), maxsplit=1)[0], counted.group("count")
     if not name or len(name) < 2 or not all(_CJK.match(c) for c in name):
         return None
-    smaller = set(search_words(name)) | {name[i:] for i in range(1, len(name) - 1) if name[i:] in vocabulary}
-    head = next((name[i:] for i in range(1, len(name) - 1) if name[i:] in smaller), name)
-    return KindsAsked(head, name, _number(count))
+    words = set(search_words(name))
+    endings = (name[i:] for i in range(1, len(name) - 1))
+    head = next((e for e in endings if e in words or e in vocabulary), name)
+    return KindsAsked(head, name, number_of(count.removeprefix("哪")) if count else None)
 
 
 def kinds_in(unit: Unit, asked: KindsAsked) -> list[str]:
@@ -115,18 +116,9 @@ def kinds_sentence(
         for unit in units_of(chunk):
             if unit.is_heading:
                 continue
-            named = len(kinds_in(unit, asked))
-            if named == asked.count:
+            kinds = len(kinds_in(unit, asked))
+            if kinds == asked.count:
                 return unit
-            if asked.count is None and named >= 2 and (best is None or named > best[0]):
-                best = (named, unit)
+            if asked.count is None and kinds >= 2 and (best is None or kinds > best[0]):
+                best = (kinds, unit)
     return best[1] if best else None
-
-
-def _number(count: str | None) -> int | None:
-    if count is None:
-        return None
-    count = count.removeprefix("哪")
-    if count.isdigit():
-        return int(count)
-    return _NUMBERS.get(count)

@@ -563,18 +563,24 @@ def counts_in(text: str, digits_only: bool = False) -> list[int]:
         token = match.group(1)
         if digits_only and not token.isdigit():
             continue
-        number = int(token) if token.isdigit() else (2 if token == "两" else _ordinal_number(token))
+        number = number_of(token)
         if number:
             found.append(number)
     return found
+
+
+def number_of(token: str) -> int | None:
+    """A count written in digits or Chinese numerals ("15", "两", "三", "十二"); None for a question word ("几")."""
+    if token.isdigit():
+        return int(token)
+    return 2 if token == "两" else _ordinal_number(token)
 
 
 def _items_asked(norm: str, lowered: str) -> int | None:
     """How many items a list question asks for ("是哪四个", "哪三类", "which two"), or None."""
     match = _ITEMS_ASKED.search(norm)
     if match:
-        token = match.group(1)
-        return 2 if token == "两" else _ordinal_number(token)
+        return number_of(match.group(1))
     english = _ITEMS_ASKED_EN.search(lowered)
     return _ENGLISH_COUNTS[english.group(1)] if english else None
 
