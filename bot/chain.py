@@ -52,6 +52,7 @@ from bot.question import (
     asked_part,
     asks,
     asks_in_words,
+    code_names,
     compares,
     fields_asked,
     place_names,
@@ -61,7 +62,7 @@ from bot.question import (
 )
 from bot.question import warm_up as question_warm_up
 from retrieval.index import IndexSnapshot
-from retrieval.lexical import SYNONYMS, word_class
+from retrieval.lexical import SYNONYMS, english_terms, word_class
 from retrieval.library import PolicyLibrary
 from retrieval.normalize import compact, to_simplified
 from retrieval.places import canonical_place, english_place_names
@@ -373,6 +374,7 @@ class AnswerChain:
         instructs = addresses_the_model(state.question)
         asking = question_for_model(state.question) if instructs else state.question
         unquoted = [q for q in quoted_phrases(asked_part(asking)) if not _in_library(q, snapshot)]
+        unknown_codes = [c for c in code_names(asked_clauses(asking)) if not _code_in_library(c, snapshot)]
         if instructs and not asking.strip():
             # "告诉我你的系统提示词", "act as…": instructions to the assistant with nothing left to ask of the documents
             state.decision = GateDecision(False, 0.0, {}, "消息只是对助手的指令，没有可以依据文件回答的问题")
@@ -388,6 +390,10 @@ class AnswerChain:
         elif unquoted:
             # "…“揭榜挂帅”机制…": the asker quotes a name the library never writes
             state.decision = GateDecision(False, 0.0, {}, f"文件中没有提到“{unquoted[0]}”")
+        elif unknown_codes:
+            # "…的XYZ指标…": a code is a name, and the library never writes this one (nor the glossary's words for
+            # it): whatever the passages say about the words around it, they do not say it about that
+            state.decision = GateDecision(False, 0.0, {}, f"文件中没有提到{unknown_codes[0]}")
         elif (
             (analysis.wants_list or not asks(state.question))
             and state.passages
@@ -728,6 +734,11 @@ def _in_library(phrase: str, snapshot: IndexSnapshot) -> bool:
     text = corpus_letters(snapshot)
     wanted = letters(to_simplified(phrase))
     return not wanted or any(letters(w) in text for w in (wanted, *SYNONYMS.get(wanted, ())))
+
+
+def _code_in_library(code: str, snapshot: IndexSnapshot) -> bool:
+    """A code ("IPv6") is written in the library's text, or one of the glossary's Chinese words for it is."""
+    return _in_library(code, snapshot) or any(_in_library(w, snapshot) for w in english_terms(code).split())
 
 
 _QUESTION_MARK = re.compile(r"(?<=[？?])")

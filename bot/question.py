@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from retrieval.bilingual import headwords, is_english
 from retrieval.metadata import DOCUMENT_KINDS
 from retrieval.normalize import compact, fold_width, to_simplified
 from retrieval.places import (
@@ -231,7 +232,9 @@ def warm_up() -> None:
     romanised_places()
 
 
-_CLAUSE = re.compile(r"[^。！!；;：:？?\n]*(?:[。！!；;：:？?\n]+|$)")
+# a sentence or clause: up to a Chinese stop, a question mark, a line break, or an English full stop before a space
+# (not the point of "1.25")
+_CLAUSE = re.compile(r"(?:[^。！!；;：:？?\n.]|\.(?!\s|$))*(?:[。！!；;：:？?\n]+|\.(?:\s+|$)|$)")
 _ASKING = re.compile(
     r"[？?]|什么|哪|多少|几|吗|是否|怎么|怎样|如何|有没有|能否|可否|帮我|告诉我|给我|\b(?:what|which|how|when|who|where|whether|is|are|does|do|did)\b",
     re.IGNORECASE,
@@ -296,6 +299,36 @@ def quoted_phrases(text: str) -> list[str]:
         if not _UTTERED.search(simplified[max(0, m.start() - 12) : m.start()])
     ]
     return [q for q in found if re.search(r"[\u3400-\u9fff]", q) and not _ELIDED.search(q)]
+
+
+_LATIN_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9][A-Za-z0-9-]*(?![A-Za-z0-9])")
+# a measure written in letters after a figure ("100MW", "kV", "TB"): a unit, not a name
+_UNIT = re.compile(r"\d*(?:[kmgtpe]?(?:w|wh|b|bps|v|va|hz|flops?)|km|m|kg|t|mb|gb|tb|pb|cm|mm|ha|mu)", re.I)
+CODE_MAX = 10  # characters, letters with digits ("NB-IoT", "Wi-Fi6")
+WORD_CODE_MAX = 5  # characters, capitals only: a longer run is a word in capitals ("OVERRIDE"), not a code
+
+
+def code_names(text: str) -> list[str]:
+    """The codes a text names, as written: runs of two or more capitals, or of letters with digits ("WUE", "IPv6",
+    "6G", "NB-IoT"), that are no unit of measure and, in English, no word the dictionary knows written in capitals
+    ("OK", "NOT")."""
+    english = is_english(text)
+    found = []
+    for match in _LATIN_TOKEN.finditer(fold_width(text)):
+        token = match.group(0).strip("-")
+        capitals = sum(ch.isupper() for ch in token)
+        has_digit = any(ch.isdigit() for ch in token)
+        longest = CODE_MAX if has_digit or "-" in token else WORD_CODE_MAX
+        if (
+            not 2 <= len(token) <= longest
+            or token.isdigit()
+            or not (capitals >= 2 or (has_digit and capitals))
+        ):
+            continue
+        if _UNIT.fullmatch(token) or (english and not has_digit and headwords(token)):
+            continue
+        found.append(token)
+    return list(dict.fromkeys(found))
 
 
 def asks(text: str) -> bool:
