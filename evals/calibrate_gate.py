@@ -28,10 +28,14 @@ from evals.qa_eval import score_item, summarize
 GATE_FILE = Path(__file__).resolve().parents[1] / "bot" / "data" / "gate.json"
 
 
-def collect(service: AssistantService, dataset: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def load_items(datasets: list[Path]) -> list[QAItem]:
+    return [item for dataset in datasets for item in load_jsonl(dataset, QAItem)]
+
+
+def collect(service: AssistantService, items: list[QAItem]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     chain = service.chain
     rows, labels, ids = [], [], []
-    for item in load_jsonl(dataset, QAItem):
+    for item in items:
         if item.turns:
             continue
         state = chain.retrieve(chain.condense(ChainState(question=item.question)))
@@ -78,7 +82,7 @@ class _OpenGate(RelevanceGate):
 
 
 def sweep_thresholds(
-    service: AssistantService, model: GateModel, dataset: Path
+    service: AssistantService, model: GateModel, items: list[QAItem]
 ) -> tuple[float, dict[str, float]]:
     """End to end: the answer each item gets with the gate open, its gate probability, and the refusal it
     would get instead; the threshold is the one with the best accuracy among those whose refusal
@@ -87,7 +91,7 @@ def sweep_thresholds(
     service.chain.gate = gate
     rows = []
     snapshot = service.library.live.current()
-    for item in load_jsonl(dataset, QAItem):
+    for item in items:
         session = f"calibrate-{item.id}" if item.turns else None
         gate.last = 1.0
         answer = None
@@ -125,7 +129,9 @@ def sweep_thresholds(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dataset", type=Path, default=QA_DATASET)
+    parser.add_argument(
+        "--dataset", type=Path, action="append", help=f"repeatable; default {QA_DATASET.name}"
+    )
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args()
     sessions = SqlSessionStore(Path(tempfile.mkdtemp()) / "s.sqlite3")
@@ -133,7 +139,8 @@ def main() -> None:
     service = AssistantService.from_settings(Settings(), sessions=sessions, answer_cache_size=0)
     service.library.ensure_built()
     service.warm_up()
-    x_raw, y, ids = collect(service, args.dataset)
+    items = load_items(args.dataset or [QA_DATASET])
+    x_raw, y, ids = collect(service, items)
     mean, scale = x_raw.mean(axis=0), x_raw.std(axis=0) + 1e-9
     x = (x_raw - mean) / scale
     loo = np.zeros(len(y))
@@ -162,7 +169,7 @@ def main() -> None:
         float(b),
         float(best),
     )
-    best, end_to_end = sweep_thresholds(service, model, args.dataset)
+    best, end_to_end = sweep_thresholds(service, model, items)
     print(
         f"end to end (gate + answer rules) at threshold {best:.2f}: "
         + ", ".join(

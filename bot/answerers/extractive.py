@@ -32,9 +32,11 @@ from bot.evidence import (
 from bot.question import (
     ANSWER_TYPE_EVIDENCE,
     QuestionAnalysis,
+    asked_clauses,
     asked_part,
     claimed_figures,
     cloze_contexts,
+    code_names,
     counts_in,
     documents_together,
     figure_values,
@@ -193,6 +195,10 @@ class ExtractiveAnswerer:
         missing = _bodies_not_named(question, draft.units, snapshot)
         if missing:
             return Draft(refusal_reason=f"文件中没有提到{missing[0]}")
+        swapped = _sibling_code(question, terms, draft.units)
+        if swapped:
+            # "…6G…" answered by the sentence that says it of 5G: the document says it of the other
+            return Draft(refusal_reason=f"相关条文说的是{swapped[1]}，不是{swapped[0]}")
         unnamed = _count_not_enumerated(question, analysis, draft)
         if unnamed:
             # "那15个产业园具体是哪些": the document gives how many, not which
@@ -724,6 +730,36 @@ def _passages_of_year_asked(
             if not u.is_heading
         )
     ]
+
+
+def _siblings(a: str, b: str) -> bool:
+    """Two codes of one series, differing in one digit or one letter: 4G and 5G, IPv4 and IPv6, PUE and WUE."""
+    a, b = a.lower(), b.lower()
+    if len(a) != len(b) or a == b:
+        return False
+    differing = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    return len(differing) == 1 and differing[0][0].isdigit() == differing[0][1].isdigit()
+
+
+def _sibling_code(question: str, terms: dict[str, float], units: Sequence[Unit]) -> tuple[str, str] | None:
+    """A code the question asks about (6G) and its sibling (5G) written instead of it in the chosen sentence that
+    matches the rest of the question best, when that sentence does not write the code asked and the question does
+    not ask about the sibling too."""
+    asked = code_names(asked_clauses(question))
+    sentences = [u for u in units if not u.is_heading]
+    if not asked or not sentences:
+        return None
+    lowered = {c.lower() for c in asked}
+    rest = {t: w for t, w in terms.items() if t.lower() not in lowered}
+    anchor = max(sentences, key=lambda u: unit_score(rest, u))
+    written = compact(to_simplified(anchor.text))
+    for code in asked:
+        if code.lower() in written:
+            continue
+        for other in code_names(to_simplified(anchor.text)):
+            if other.lower() not in lowered and _siblings(code, other):
+                return code, other
+    return None
 
 
 def _counted_noun(question: str, vocabulary: set[str] | None = None) -> str | None:

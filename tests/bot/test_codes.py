@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.answerers.extractive import _siblings
 from bot.question import code_names
 from bot.service import AssistantService
 from tests.support.answers import answered, refused
@@ -54,3 +55,36 @@ def test_a_code_the_library_writes_or_the_asker_describes_themselves_with_is_no_
     service: AssistantService, question: str, fact: str
 ) -> None:
     answered(service, question, fact)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("4G", "5G", True),
+        ("IPv4", "IPv6", True),
+        ("PUE", "WUE", True),
+        ("5G", "5G", False),
+        ("5G", "IPv6", False),
+    ],
+)
+def test_siblings_are_codes_of_one_series(a: str, b: str, expected: bool) -> None:
+    assert _siblings(a, b) is expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "自然村的5G信号要覆盖到多大规模？",
+        "几十户的自然村能通上5G吗，省里怎么要求的？",
+    ],
+)
+def test_a_sentence_that_says_it_of_the_sibling_code_is_no_answer(
+    service: AssistantService, question: str
+) -> None:
+    # the opinions ask 4G (not 5G) to cover villages of 20 households or more
+    reason = refused(service, question).refusal_reason or ""
+    assert "4G" in reason and "5G" in reason
+
+
+def test_the_sibling_asked_too_is_answered(service: AssistantService) -> None:
+    answered(service, "自然村的4G和5G覆盖分别有什么要求？", "20户")
