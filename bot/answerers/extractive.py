@@ -47,6 +47,7 @@ from retrieval.bilingual import chinese_terms, is_english
 from retrieval.chunking import PATH_SEPARATOR, Chunk
 from retrieval.index import IndexSnapshot
 from retrieval.lexical import tokenize
+from retrieval.metadata import DOC_NUMBER
 from retrieval.normalize import compact, to_simplified
 from retrieval.places import canonical_place, english_place_names, place_names
 from retrieval.retriever import Passage
@@ -246,9 +247,10 @@ class ExtractiveAnswerer:
         if (
             analysis.wants_quantity
             and (not analysis.wants_list or _EACH_FIGURE.search(compact(to_simplified(question))))
-            and not any(_gives_figure(_figures_text(u)) for u in draft.units)
+            and not any(_gives_figure(_figures_text(u, _asks_years(question))) for u in draft.units)
         ):
-            # "…分别是多少": a figure for each is still a figure
+            # "…分别是多少": a figure for each is still a figure; a year is not the number of anything asked
+            # ("要建多少个泵站" answered by "…规划(2024-2026年)")
             return Draft(refusal_reason="文件中没有给出所问的具体数字")
         return draft
 
@@ -806,10 +808,19 @@ def _gives_figure(clause: str) -> bool:
 _NOT_COUNTS_ANY_CASE = tuple(dict.fromkeys(NOT_COUNTS + tuple(n.lower() for n in NOT_COUNTS)))
 
 
-def _figures_text(unit: Unit) -> str:
+def _figures_text(unit: Unit, with_years: bool = True) -> str:
     """A unit's text as figures are looked for in it: normalised, without its heading's or article's number
-    ("2.优化…", "第六条 …")."""
-    return compact(to_simplified(_ARTICLE_NUMBER.sub("", strip_numbering(unit.text))))
+    ("2.优化…", "第六条 …"), and without its years and 文号 (鲁政字〔2020〕228号) unless `with_years`."""
+    text = compact(to_simplified(_ARTICLE_NUMBER.sub("", strip_numbering(unit.text))))
+    return text if with_years else YEAR.sub("", DOC_NUMBER.sub("", text))
+
+
+# a quantity asked in years ("实施期是几年", "期限多少年"): a year range is its figure
+_YEARS_ASKED = re.compile(r"(?:多少|几)个?年|年份|年限|期限|how many years")
+
+
+def _asks_years(question: str) -> bool:
+    return bool(_YEARS_ASKED.search(compact(to_simplified(question)).lower()))
 
 
 def _counted_in(
