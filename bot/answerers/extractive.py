@@ -252,6 +252,14 @@ class ExtractiveAnswerer:
             # "…分别是多少": a figure for each is still a figure; a year is not the number of anything asked
             # ("要建多少个泵站" answered by "…规划(2024-2026年)")
             return Draft(refusal_reason="文件中没有给出所问的具体数字")
+        if (
+            counting
+            and not analysis.metadata_fields
+            and _figures_of_another_subject(question, terms, draft.units)
+        ):
+            # "农村宽带用户占比要达到多少" answered by a sentence whose figure is a data centre's: the figure for
+            # what is asked is not given
+            return Draft(refusal_reason="文件中没有给出所问的具体数字")
         return draft
 
     def _sentences(
@@ -732,6 +740,24 @@ def _passages_of_year_asked(
             if not u.is_heading
         )
     ]
+
+
+def _figures_of_another_subject(question: str, terms: dict[str, float], units: Sequence[Unit]) -> bool:
+    """The chosen units that give a figure write none of the question's content words (places and figures
+    aside), neither in the sentence nor in its section's heading: their figures are of something else."""
+    places = set(place_names(question, inside_words=True))
+    subject = {t: w for t, w in terms.items() if t not in places and not any(c.isdigit() for c in t)}
+    with_years = _asks_years(question)
+    figures = [u for u in units if not u.is_heading and _gives_figure(_figures_text(u, with_years))]
+    if not subject or not figures:
+        return False
+    return not any(unit_score(subject, u) > 0 or unit_score(subject, _heading_unit(u)) > 0 for u in figures)
+
+
+def _heading_unit(unit: Unit) -> Unit:
+    """A unit whose text is the section path of the unit's chunk (its headings, for matching words)."""
+    path = PATH_SEPARATOR.join(unit.chunk.section_parts)
+    return Unit(chunk=unit.chunk, start=0, end=len(path), text=path, is_heading=True)
 
 
 def _siblings(a: str, b: str) -> bool:
