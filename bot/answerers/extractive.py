@@ -699,8 +699,11 @@ _MEASURE = re.compile(r"^[个座项条家所台套批次处名人万亿]+")
 _NOUN_END = re.compile(r"[，,。？?！!；;：:、和及与呢吗]")
 # the verb between a measured noun and 多少 ("…覆盖率要达到多少", "…处理能力是多少")
 _MEASURED_VERB = re.compile(
-    r"(?:分别|各自?)?(?:要|能|将|应|会|需要?|预计)?(?:达到|提高到|提升到|增加到|超过|[高低大小多少]于|不[高低大小多少]于|是|为|有|达)?$"
+    r"(?:分别|各自?)?(?:要|能|将|应|会|需要?|预计)?(?:达到|提高到|提升到|增加到|超过|[高低大小多少]于|不[高低大小多少]于|是|为|有|达)?"
+    r"(?:百分之)?$"
 )
+# a time before what is measured ("到2025年…", "2024年底前…") says when, not what
+_LEADING_TIME = re.compile(r"^(?:到|至|截至|截止)?(?:19|20)\d\d年(?:年?底|末)?(?:前|时)?")
 # a figure written in Chinese numerals ("零点零一克", "一百千克", "一吨"), beside what `has_number` finds
 _CHINESE_FIGURE = re.compile(
     r"[零〇一二两三四五六七八九十百千万亿]{2,}|[零〇一二两三四五六七八九十]点|[一二两三四五六七八九十][克吨米元天倍成]"
@@ -814,6 +817,10 @@ def _counted_noun(question: str, vocabulary: set[str] | None = None) -> str | No
     # nothing after the question word: what is measured stands before it ("…污水处理能力要达到多少"), its
     # head after the last 的 ("…改造后的处理能力")
     measured = _MEASURED_VERB.sub("", _CLAUSE_BREAK.split(contexts[0])[-1]).rsplit("的", 1)[-1]
+    measured = _LEADING_TIME.sub("", measured)
+    for place in place_names(measured):
+        if measured.startswith(place):  # "山东ipv6活跃用户占比": the place says where, not what
+            measured = measured[len(place) :]
     return measured if 2 <= len(measured) <= 12 else None
 
 

@@ -41,6 +41,7 @@ def plan_service(e5: E5Embeddings, tmp_path_factory: pytest.TempPathFactory) -> 
         "江苏方案提出要培育多少个工业互联网平台？",  # 工业互联网 is named, the number is the scenarios'
         "到2026年年底，江苏国际出口带宽要达到多少？",  # 出省带宽 is another bandwidth
         "江苏全省5G网络用户占比要达到多少？",  # 农村…用户占比 is another share
+        "到2026年江苏5G网络用户占比要达到百分之多少？",
         # 大容量…传输系统 is named with no figure; its heading's number ("1.建设全光网络") is no figure either
         "海底光缆系统扩容后的传输容量能达到多少？",
     ],
@@ -70,7 +71,9 @@ def test_the_figure_of_what_is_measured_answers(
 @pytest.mark.parametrize(
     ("question", "noun"),
     [
-        ("山东省国际出口带宽要达到多少？", "山东省国际出口带宽"),
+        ("山东省国际出口带宽要达到多少？", "国际出口带宽"),  # the place says where, not what
+        ("到2025年苏州污水处理率要达到百分之多少？", "污水处理率"),  # nor the year, nor 百分之
+        ("2030年底前杭州城市绿化覆盖率是多少？", "城市绿化覆盖率"),
         ("扩容后的传输容量能达到多少？", "传输容量"),  # the head follows the last 的
         ("“四强”产业的产值目标分别是多少？", "产值目标"),
         ("数据中心上架率要高于多少？", "数据中心上架率"),
