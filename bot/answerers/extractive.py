@@ -257,7 +257,7 @@ class ExtractiveAnswerer:
             and not analysis.metadata_fields
             and _figures_of_another_subject(question, terms, draft.units)
         ):
-            # "农村宽带用户占比要达到多少" answered by a sentence whose figure is a data centre's: the figure for
+            # "污水处理率要达到多少" answered by a sentence whose figure is a data centre's: the figure for
             # what is asked is not given
             return Draft(refusal_reason="文件中没有给出所问的具体数字")
         return draft
@@ -819,7 +819,7 @@ def _counted_noun(question: str, vocabulary: set[str] | None = None) -> str | No
     measured = _MEASURED_VERB.sub("", _CLAUSE_BREAK.split(contexts[0])[-1]).rsplit("的", 1)[-1]
     measured = _LEADING_TIME.sub("", measured)
     for place in place_names(measured):
-        if measured.startswith(place):  # "山东ipv6活跃用户占比": the place says where, not what
+        if measured.startswith(place):  # "苏州污水处理率": the place says where, not what
             measured = measured[len(place) :]
     return measured if 2 <= len(measured) <= 12 else None
 
