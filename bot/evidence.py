@@ -20,7 +20,7 @@ from retrieval.chunking import Chunk, heading_label, heading_level
 from retrieval.embeddings import SIMILARITY_DECIMALS
 from retrieval.index import IndexSnapshot
 from retrieval.lexical import SYNONYMS, english_terms, general_rarity, tokenize
-from retrieval.normalize import compact
+from retrieval.normalize import compact, to_simplified
 
 log = logging.getLogger(__name__)
 ALTERNATIVES = "|"  # a term "A|B" (the readings of one English word) is present when A or B is
@@ -437,6 +437,15 @@ def cloze_match(contexts: tuple[str, str] | None, unit: Unit) -> int:
 
 
 ENUMERATION = re.compile(r"[^、，,。]{1,12}、[^、，,。]{1,12}、")
+# an enumeration closed by "的" and the noun it describes: "建成A、B、C的服务体系" names the parts of 服务体系
+_ENUMERATION_OF = re.compile(r"、[^、，,。；;：:]{1,16}的(?P<of>[\u4e00-\u9fff]{2,8})(?=[，,。；;：:！!？?]|$)")
+
+
+def enumerates_asked(unit: Unit, asked: str) -> bool:
+    """Whether a sentence enumerates the parts of what a question names: its enumeration ends in "的" and a noun
+    the question (compact, simplified) has whole ("…、C的服务体系" for "要建成的服务体系包括哪些"); the same
+    enumeration before another noun ("…、C的总体框架") is about something else."""
+    return any(m.group("of") in asked for m in _ENUMERATION_OF.finditer(compact(to_simplified(unit.text))))
 
 
 def has_number(text: str, ignore: Sequence[str] = ()) -> bool:

@@ -24,7 +24,7 @@ from retrieval.places import (
 # the names of kinds of document, longest first ("指导意见" before "意见")
 _KINDS = "|".join(sorted({*DOCUMENT_KINDS, "文件", "政策"}, key=len, reverse=True))
 _LIST = re.compile(
-    r"哪些|哪几|有几|几个|几项|几条|几方面|包括什么|包括哪|分别|列出|列举|列一下|(?<!系)列个|罗列|都有什么|主要有|"
+    r"哪些|哪几|有几|几个|几项|几条|几方面|包括什么|包括哪|分别|各项|逐项|逐条|列出|列举|列一下|(?<!系)列个|罗列|都有什么|主要有|"
     r"哪[两二三四五六七八九十]+[个项条类种大方份件点座家]|"
     r"what are|list|which (?:are|areas|principles|measures|two|three|four|five|six|seven|eight|nine|ten)"
 )

@@ -20,6 +20,7 @@ from bot.evidence import (
     TermWeights,
     Unit,
     cloze_match,
+    enumerates_asked,
     has_number,
     heading_depth,
     is_ancestor_heading,
@@ -303,7 +304,13 @@ class ExtractiveAnswerer:
                 for rank, _ in candidates
             ]
         )
-        listing = np.array([bool(ENUMERATION.search(u.text)) for _, u in candidates], dtype=float)
+        listing = LIST_BONUS * np.array([bool(ENUMERATION.search(u.text)) for _, u in candidates], dtype=float)
+        if prefer_enumerations:
+            # an enumeration of the parts of what the question names ("形成A、B、C的服务体系" for "要形成的服务
+            # 体系包括哪些") is its list and leads, as a sentence restating the question does; another
+            # enumeration, in a sentence that shares more of the question's words, is of something else
+            asked = compact(to_simplified(question))
+            listing += CLOZE_BONUS * np.array([enumerates_asked(u, asked) for _, u in candidates], dtype=float)
         # a sentence that gives the kind of fact asked for ("由哪些单位负责" → "(责任单位:…厅)", a phone number)
         typed = np.array(
             [
@@ -321,7 +328,7 @@ class ExtractiveAnswerer:
         scores = (
             lexical
             + DENSE_SHARE * dense
-            + (LIST_BONUS * listing if prefer_enumerations else 0.0)
+            + (listing if prefer_enumerations else 0.0)
             + TYPE_BONUS * typed
             + cloze_bonus
             + phrase
