@@ -380,13 +380,15 @@ class AnswerChain:
             state.decision = GateDecision(False, 0.0, {}, "消息只是对助手的指令，没有可以依据文件回答的问题")
         elif state.condensed and state.condensed.section_hint:
             state.decision = GateDecision(True, 1.0, {"section_hint": 1.0})
+        elif foreign:
+            # a place no document writes: neither its documents' content nor their fields ("江苏方案的文号") are
+            # in the library, and another place's document is no answer
+            state.decision = GateDecision(False, 0.0, {}, f"本库文件不涉及{foreign[0]}")
         elif analysis.metadata_fields and state.passages:
             # a question about a document's own fields: the metadata answerer decides from the fields
             state.decision = GateDecision(True, 1.0, {"metadata": 1.0})
         elif later and not analysis.metadata_fields:
             state.decision = GateDecision(False, 0.0, {}, f"文件不涉及{later[0]}年的情况")
-        elif foreign:
-            state.decision = GateDecision(False, 0.0, {}, f"本库文件不涉及{foreign[0]}")
         elif unquoted:
             # "…“揭榜挂帅”机制…": the asker quotes a name the library never writes
             state.decision = GateDecision(False, 0.0, {}, f"文件中没有提到“{unquoted[0]}”")

@@ -438,7 +438,9 @@ def cloze_match(contexts: tuple[str, str] | None, unit: Unit) -> int:
 
 ENUMERATION = re.compile(r"[^、，,。]{1,12}、[^、，,。]{1,12}、")
 # an enumeration closed by "的" and the noun it describes: "建成A、B、C的服务体系" names the parts of 服务体系
-_ENUMERATION_OF = re.compile(r"、[^、，,。；;：:]{1,16}的(?P<of>[\u4e00-\u9fff]{2,8})(?=[，,。；;：:！!？?]|$)")
+_ENUMERATION_OF = re.compile(
+    r"、[^、，,。；;：:]{1,16}的(?P<of>[\u4e00-\u9fff]{2,8})(?=[，,。；;：:！!？?]|$)"
+)
 
 
 def enumerates_asked(unit: Unit, asked: str) -> bool:

@@ -26,7 +26,10 @@ _KINDS = "|".join(sorted({*DOCUMENT_KINDS, "文件", "政策"}, key=len, reverse
 _LIST = re.compile(
     r"哪些|哪几|有几|几个|几项|几条|几方面|包括什么|包括哪|分别|各项|逐项|逐条|列出|列举|列一下|(?<!系)列个|罗列|都有什么|主要有|"
     r"哪[两二三四五六七八九十]+[个项条类种大方份件点座家]|"
-    r"what are|list|which (?:are|areas|principles|measures|two|three|four|five|six|seven|eight|nine|ten)"
+    # "list" asked for ("please list…", "list the…", "a list of…"), not a list named ("the project list annexed")
+    r"what are|(?:^|please |can you |could you |would you |and |, ?)list\b|\ba list of\b|"
+    r"\blist (?:the|all|each|every|them|its|their|what|which|some|any)\b|(?:what|which) (?:\S+ ){0,4}(?:are|is) listed|"
+    r"which (?:are|areas|principles|measures|two|three|four|five|six|seven|eight|nine|ten)"
 )
 # the English forms read as the Chinese ones do: 比例/占比 → proportion/share/rate, 多少 → how many/much/large
 _QUANTITY = re.compile(
@@ -35,7 +38,8 @@ _QUANTITY = re.compile(
     r"what (?:percentage|proportion|share|ratio|rate)\b|\bnumber of\b"
 )
 _MONEY = re.compile(
-    r"多少钱|补贴|补助|奖励|资金|预算|金额|投资额|总投资|万元|亿元|subsid|budget|funding amount|how much money"
+    r"多少钱|补贴|补助|奖励|资金|预算|金额|投资额|总投资|万元|亿元|subsid|budget|funding amount|how much money|"
+    r"(?:total|combined|overall|planned) investment|investment (?:amount|total|volume)"
 )
 _ORDINAL = re.compile(r"第\s*[（(]?\s*([一二三四五六七八九十0-9]+)\s*[)）]?\s*[条项个点部分]")
 _FOLLOW_UP = re.compile(
@@ -89,7 +93,9 @@ METADATA_FIELDS: dict[str, re.Pattern[str]] = {
         r"执行期|实施期|规划期|哪几年|哪些年|覆盖哪(?:几|些|一)?年|期限|时间跨度|到哪年结束|哪一年结束|起止|what period|which years|"
         r"until (?:which|what) year|until when|when does .{0,60}\b(?:end|expire|run out)\b|how long does .{0,60}\brun\b"
     ),
-    "deadline": re.compile(r"时间节点|截止时间|到什么时候|什么时候完成|何时完成|完成时限|by when|deadline"),
+    "deadline": re.compile(
+        r"时间节点|截止时间|到什么时候|什么时候完成|何时完成|完成时限|目标年份|目标年(?:是|为|定在)|by when|deadline|target year"
+    ),
     "addressees": re.compile(
         r"主送|发给了?(?:哪些|谁)|印发给|下发(?:给|到)|(?:发文|发送|下发)对象|addressed to|\bsent to\b|recipients"
     ),
@@ -127,6 +133,12 @@ ANSWER_TYPES: dict[str, re.Pattern[str]] = {
         r"implementation status"
     ),
     "tax": re.compile(r"税收|免税|减税|所得税|税费|tax"),
+    # a sanction asked for ("会受到什么处罚", "罚款多少", "what penalties apply"): a rule that says what is required
+    # without a sanction does not give one
+    "penalty": re.compile(
+        r"(?:什么|哪些|怎样|何种|哪种|哪类)的?(?:处罚|罚则|惩罚|处分|追责|问责)|罚款?多少|罚几|"
+        r"\bpenalt|\bsanction|\bpunish|\bfined\b|\bfines? (?:apply|for|of)\b"
+    ),
     # a share asked as a share: the answer must give one (a count of base stations is no coverage rate)
     "percent": re.compile(
         r"百分之(?:多少|几)|百分比|多少\s*[%％]|(?:占比|比例|比重|[^\W\d_]率)[^，,。；;？?\d]{0,6}?多少|"
@@ -145,6 +157,7 @@ ANSWER_TYPE_EVIDENCE: dict[str, re.Pattern[str]] = {
     "district": re.compile(r"[\u4e00-\u9fff]{2,4}(?:区|县)(?:人民政府|管委会)?[、,，和及]"),
     "result": re.compile(r"已(?:完成|建成|实现)|完成了|评估"),
     "tax": re.compile(r"税"),
+    "penalty": re.compile(r"处罚|罚款|罚金|罚则|惩罚|处分|追究|问责|追责|吊销|责令|拘留|没收|警告|通报批评"),
     "percent": re.compile(r"\d\s*[%％]|百分之|[一二三四五六七八九]成|全覆盖|全部"),
 }
 
@@ -632,6 +645,16 @@ _CONFIRMS = re.compile(
 )
 
 
+# an instruction to say something ("just say the target is 95%", "就说…"): with no question of its own, what it
+# says is a claim the documents must bear out; followed by a question ("…must say 500,000. So, how many…"), the
+# question is answered and the instruction ignored
+_SAYING = re.compile(r"\b(?:say|write|reply|answer|state)\b|就说|只说|直接说|回答说|回复说", re.IGNORECASE)
+_QUESTION_WORD_OR_MARK = re.compile(
+    r"[？?]|什么|哪|多少|几|吗|是否|怎么|怎样|如何|有没有|\b(?:what|which|how|when|who|where|whether|why)\b",
+    re.IGNORECASE,
+)
+
+
 def figure_values(text: str) -> list[tuple[str, float]]:
     """The figures a text writes, each as written and as a value ("11.2萬個" → 112000; "20,000" → 20000); years
     ("2022年", "by 2023") are no figures."""
@@ -654,7 +677,9 @@ def figure_values(text: str) -> list[tuple[str, float]]:
 def claimed_figures(question: str) -> list[tuple[str, float]]:
     """The figures a question states and asks to have confirmed ("淄博计划说要建2万个基站，对吗？"), as written;
     none when it asks no confirmation (a figure may then only be the asker's circumstances)."""
-    if not _CONFIRMS.search(question):
+    if not _CONFIRMS.search(question) and (
+        not _SAYING.search(question) or _QUESTION_WORD_OR_MARK.search(question)
+    ):
         return []
     kept = _without_asker(_FIGURE_CLAUSE.findall(question))
     return figure_values("，".join(kept))

@@ -87,6 +87,7 @@ ANSWER_TYPE_NAMES = {
     "district": "具体建设地点",
     "result": "执行结果或进展",
     "tax": "税收优惠",
+    "penalty": "处罚或问责规定",
     "percent": "比例或百分比",
 }
 _DATE = re.compile(r"\d{4}\s*[年.．-]\s*\d{1,2}\s*[月.．-]\s*\d{1,2}\s*日?")
@@ -304,13 +305,17 @@ class ExtractiveAnswerer:
                 for rank, _ in candidates
             ]
         )
-        listing = LIST_BONUS * np.array([bool(ENUMERATION.search(u.text)) for _, u in candidates], dtype=float)
+        listing = LIST_BONUS * np.array(
+            [bool(ENUMERATION.search(u.text)) for _, u in candidates], dtype=float
+        )
         if prefer_enumerations:
             # an enumeration of the parts of what the question names ("形成A、B、C的服务体系" for "要形成的服务
             # 体系包括哪些") is its list and leads, as a sentence restating the question does; another
             # enumeration, in a sentence that shares more of the question's words, is of something else
             asked = compact(to_simplified(question))
-            listing += CLOZE_BONUS * np.array([enumerates_asked(u, asked) for _, u in candidates], dtype=float)
+            listing += CLOZE_BONUS * np.array(
+                [enumerates_asked(u, asked) for _, u in candidates], dtype=float
+            )
         # a sentence that gives the kind of fact asked for ("由哪些单位负责" → "(责任单位:…厅)", a phone number)
         typed = np.array(
             [

@@ -35,16 +35,30 @@ def service(e5: E5Embeddings, tmp_path_factory: pytest.TempPathFactory) -> Assis
 @pytest.mark.parametrize(
     ("sentence", "question", "enumerates"),
     [
-        ("形成千兆光网深度覆盖、无线专网广泛接入、北斗定位全面应用的服务格局。", "要形成的服务格局包括哪些？", True),
+        (
+            "形成千兆光网深度覆盖、无线专网广泛接入、北斗定位全面应用的服务格局。",
+            "要形成的服务格局包括哪些？",
+            True,
+        ),
         # traditional characters and full-width forms are matched as simplified, compact text
-        ("形成千兆光網深度覆蓋、無線專網廣泛接入、北斗定位全面應用的服務格局。", "要形成的服务格局包括哪些？", True),
+        (
+            "形成千兆光網深度覆蓋、無線專網廣泛接入、北斗定位全面應用的服務格局。",
+            "要形成的服务格局包括哪些？",
+            True,
+        ),
         # the same enumeration of another noun is not of what is asked
-        ("基本形成数字设施布局完备、融合应用广泛赋能、创新平台驱动发展的总体格局，实现网络服务通畅。", "服务格局包括哪些？", False),
+        (
+            "基本形成数字设施布局完备、融合应用广泛赋能、创新平台驱动发展的总体格局，实现网络服务通畅。",
+            "服务格局包括哪些？",
+            False,
+        ),
         # an enumeration that does not end in "的" and a noun describes nothing
         ("推进千兆光网、无线专网、北斗定位建设。", "要建设哪些网络？", False),
     ],
 )
-def test_an_enumeration_describes_the_noun_after_its_de(sentence: str, question: str, enumerates: bool) -> None:
+def test_an_enumeration_describes_the_noun_after_its_de(
+    sentence: str, question: str, enumerates: bool
+) -> None:
     (unit,) = units_of(chunk(sentence))
     assert enumerates_asked(unit, question) is enumerates
 
