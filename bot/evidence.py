@@ -445,7 +445,7 @@ _ENUMERATION_OF = re.compile(
 
 def enumerates_asked(unit: Unit, asked: str) -> bool:
     """Whether a sentence enumerates the parts of what a question names: its enumeration ends in "的" and a noun
-    the question (compact, simplified) has whole ("…、C的服务体系" for "要建成的服务体系包括哪些"); the same
+    the question (compact, simplified) has whole ("…、C的服务体系" for "服务体系由哪几部分组成"); the same
     enumeration before another noun ("…、C的总体框架") is about something else."""
     return any(m.group("of") in asked for m in _ENUMERATION_OF.finditer(compact(to_simplified(unit.text))))
 
