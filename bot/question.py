@@ -670,7 +670,8 @@ def figure_values(text: str) -> list[tuple[str, float]]:
         ):
             continue
         value = float(digits.replace(",", "")) * _MULTIPLIERS.get(multiplier or "", 1.0)
-        found.append((match.group(0).strip(), value))
+        # a share is written with its sign ("95%"), so a refusal quotes it as the asker wrote it
+        found.append((match.group(0).strip() + ("%" if after == "%" else ""), value))
     return found
 
 
