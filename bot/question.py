@@ -248,8 +248,11 @@ def warm_up() -> None:
 # a sentence or clause: up to a Chinese stop, a question mark, a line break, or an English full stop before a space
 # (not the point of "1.25")
 _CLAUSE = re.compile(r"(?:[^。！!；;：:？?\n.]|\.(?!\s|$))*(?:[。！!；;：:？?\n]+|\.(?:\s+|$)|$)")
+# a question mark or a question word of the language (an English yes/no verb aside)
+_QUESTION_WORDS = r"[？?]|什么|哪|多少|几|吗|是否|怎么|怎样|如何|有没有"
 _ASKING = re.compile(
-    r"[？?]|什么|哪|多少|几|吗|是否|怎么|怎样|如何|有没有|能否|可否|帮我|告诉我|给我|\b(?:what|which|how|when|who|where|whether|is|are|does|do|did)\b",
+    _QUESTION_WORDS
+    + r"|能否|可否|帮我|告诉我|给我|\b(?:what|which|how|when|who|where|whether|is|are|does|do|did)\b",
     re.IGNORECASE,
 )
 
@@ -650,8 +653,7 @@ _CONFIRMS = re.compile(
 # question is answered and the instruction ignored
 _SAYING = re.compile(r"\b(?:say|write|reply|answer|state)\b|就说|只说|直接说|回答说|回复说", re.IGNORECASE)
 _QUESTION_WORD_OR_MARK = re.compile(
-    r"[？?]|什么|哪|多少|几|吗|是否|怎么|怎样|如何|有没有|\b(?:what|which|how|when|who|where|whether|why)\b",
-    re.IGNORECASE,
+    _QUESTION_WORDS + r"|\b(?:what|which|how|when|who|where|whether|why)\b", re.IGNORECASE
 )
 
 
